@@ -1,0 +1,61 @@
+package io.tcptuning.api;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The corpus of bad policies under {@code src/test/resources/hostile-policies}: each file starts
+ * with {@code # crd-rejects: true|false} (whether the CRD schema and its CEL rules alone must
+ * reject it; false for what the API server rejects before the schema, such as a wrong kind or a
+ * YAML alias bomb) and {@code # expect: TEXT} (what the agent's error must contain, usually the
+ * field path). One more case, a multi-megabyte manifest, is generated.
+ */
+public record HostilePolicyCorpus(String name, boolean crdRejects, String expect, String content) {
+  public static final Path DIR = Path.of("src/test/resources/hostile-policies");
+
+  @Override
+  public String toString() {
+    return name;
+  }
+
+  public static List<HostilePolicyCorpus> all() {
+    List<HostilePolicyCorpus> out = new ArrayList<>();
+    try (Stream<Path> files = Files.list(DIR)) {
+      for (Path f : files.sorted().toList()) {
+        String content = Files.readString(f, StandardCharsets.UTF_8);
+        String[] lines = content.split("\n", 3);
+        out.add(new HostilePolicyCorpus(
+            f.getFileName().toString(),
+            Boolean.parseBoolean(value(lines[0], "# crd-rejects:")),
+            value(lines[1], "# expect:"),
+            content));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    out.add(new HostilePolicyCorpus("generated-multi-megabyte", false, "too large", multiMegabyte()));
+    return out;
+  }
+
+  static String multiMegabyte() {
+    StringBuilder b = new StringBuilder("apiVersion: tcptuning.io/v1alpha1\nkind: TcpTuningPolicy\nmetadata:\n  name: big\n  annotations:\n");
+    String filler = "x".repeat(100);
+    for (int i = 0; b.length() < 3 * 1024 * 1024; i++) {
+      b.append("    k").append(i).append(": \"").append(filler).append("\"\n");
+    }
+    return b.append("spec:\n  sysctls: {tcpTwReuse: 1}\n").toString();
+  }
+
+  private static String value(String line, String prefix) {
+    if (!line.startsWith(prefix)) {
+      throw new IllegalStateException("corpus file must start with '" + prefix + "': " + line);
+    }
+    return line.substring(prefix.length()).strip();
+  }
+}
