@@ -1,0 +1,85 @@
+package io.tcptuning.node;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Moves the calling thread into another network namespace with {@code setns(2)} (through the FFM
+ * API). Only that thread moves: its sockets, its netlink census, its /proc/sys/net writes and
+ * {@code /proc/thread-self/net} then belong to the target namespace, while the rest of the
+ * process (the Kubernetes client, the HTTP server) stays where it is. The move is verified by
+ * comparing namespace inodes, so a failed setns can never leave the caller tuning the wrong
+ * namespace.
+ */
+public final class NetNamespace {
+  private static final int CLONE_NEWNET = 0x40000000;
+  private static final int O_RDONLY = 0;
+  private static final int O_CLOEXEC = 0x80000;
+
+  private static final Linker LINKER = Linker.nativeLinker();
+  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+  private static final VarHandle ERRNO =
+      CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+  private static final MethodHandle OPEN = downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+  private static final MethodHandle SETNS = downcall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+  private static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+  private NetNamespace() {}
+
+  private static MethodHandle downcall(String name, FunctionDescriptor fd) {
+    return LINKER.downcallHandle(
+        LINKER.defaultLookup().find(name).orElseThrow(), fd, Linker.Option.captureCallState("errno"));
+  }
+
+  /**
+   * Moves the calling thread into the namespace at {@code nsPath} ({@code /run/netns/NAME} or
+   * {@code /proc/PID/ns/net}) and checks that it arrived.
+   */
+  public static void enter(Path nsPath) throws IOException {
+    long target = inode(nsPath);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(nsPath.toString()), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        throw new IOException("open " + nsPath + ": errno " + (int) ERRNO.get(state, 0L));
+      }
+      try {
+        int rc = (int) SETNS.invokeExact(state, fd, CLONE_NEWNET);
+        if (rc != 0) {
+          throw new IOException("setns " + nsPath + ": errno " + (int) ERRNO.get(state, 0L));
+        }
+      } finally {
+        int ignored = (int) CLOSE.invokeExact(state, fd);
+      }
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException("setns " + nsPath + " failed", t);
+    }
+    long now = currentInode();
+    if (now != target) {
+      throw new IOException("setns " + nsPath + " did not take: thread is in net:[" + now + "], wanted net:[" + target + "]");
+    }
+  }
+
+  /** The inode of the calling thread's network namespace. */
+  public static long currentInode() throws IOException {
+    return inode(Path.of("/proc/thread-self/ns/net"));
+  }
+
+  static long inode(Path nsPath) throws IOException {
+    Object ino = Files.getAttribute(nsPath, "unix:ino");
+    return ((Number) ino).longValue();
+  }
+}

@@ -1,0 +1,108 @@
+package io.tcptuning.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A named network namespace for a test ({@code ip netns add}), loopback up, deleted on close
+ * together with every socket in it. Commands run inside with {@code ip netns exec}.
+ */
+public final class TestNamespace implements AutoCloseable {
+  private final String name;
+
+  private TestNamespace(String name) {
+    this.name = name;
+  }
+
+  public static TestNamespace create(String prefix) throws IOException, InterruptedException {
+    String name = "tcptune-" + prefix + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffL);
+    run(List.of("ip", "netns", "add", name)).check();
+    TestNamespace ns = new TestNamespace(name);
+    try {
+      ns.exec("ip", "link", "set", "lo", "up").check();
+    } catch (IOException | RuntimeException e) {
+      ns.close();
+      throw e;
+    }
+    return ns;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** For setns(2): {@code /run/netns/NAME}. */
+  public Path path() {
+    return Path.of("/run/netns", name);
+  }
+
+  public Result exec(String... command) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", name));
+    cmd.addAll(List.of(command));
+    return run(cmd);
+  }
+
+  /** Runs a Java main class of this test classpath inside the namespace. */
+  public Result java(Class<?> mainClass, String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-cp", System.getProperty("java.class.path"), mainClass.getName()));
+    cmd.addAll(List.of(args));
+    return exec(cmd.toArray(String[]::new));
+  }
+
+  /** A sysctl of this namespace, read through /proc/sys inside it. */
+  public String sysctl(String dotted) throws IOException, InterruptedException {
+    return exec("cat", "/proc/sys/" + dotted.replace('.', '/')).check().stdout().strip().replaceAll("\\s+", " ");
+  }
+
+  public void setSysctl(String dotted, String value) throws IOException, InterruptedException {
+    exec("sysctl", "-q", "-w", dotted + "=" + value).check();
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      run(List.of("ip", "netns", "del", name));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The host namespace's value, for "the host is untouched" assertions. */
+  public static String hostSysctl(String dotted) throws IOException {
+    return io.tcptuning.node.ProcFiles.read(Path.of("/proc/sys", dotted.replace('.', '/'))).strip().replaceAll("\\s+", " ");
+  }
+
+  public record Result(List<String> command, int exitCode, String stdout, String stderr) {
+    public Result check() {
+      if (exitCode != 0) {
+        throw new IllegalStateException(String.join(" ", command) + " exited " + exitCode + ": " + stderr + stdout);
+      }
+      return this;
+    }
+  }
+
+  static Result run(List<String> command) throws IOException, InterruptedException {
+    Path out = Files.createTempFile("tcptune-ns", ".out");
+    Path err = Files.createTempFile("tcptune-ns", ".err");
+    try {
+      Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      if (!p.waitFor(5, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        throw new IOException(String.join(" ", command) + " timed out");
+      }
+      return new Result(command, p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    } finally {
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
+    }
+  }
+}
