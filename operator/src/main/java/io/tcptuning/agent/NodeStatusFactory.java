@@ -1,0 +1,130 @@
+package io.tcptuning.agent;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.tcptuning.api.v1alpha1.Conditions;
+import io.tcptuning.api.v1alpha1.Mode;
+import io.tcptuning.api.v1alpha1.NodePhase;
+import io.tcptuning.api.v1alpha1.SysctlState;
+import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
+import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.SysctlStatus;
+import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.TimeWait;
+import io.tcptuning.domain.NatVerdict;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * Builds a node's report from what the agent measured and did, and decides whether it differs
+ * enough from the last one written to be worth a write. Pure.
+ */
+public final class NodeStatusFactory {
+  public static final String APPLIED = "Applied";
+  public static final String DEGRADED = "Degraded";
+
+  /** Pressure moves below this are noise, not news. */
+  static final double PRESSURE_STEP = 0.05;
+
+  private NodeStatusFactory() {}
+
+  /** Who is reporting, for what. */
+  public record Identity(String policy, long policyGeneration, Mode mode) {}
+
+  public static TcpTuningNodeStateStatus build(
+      Identity id,
+      NodePhase phase,
+      String kernel,
+      NatVerdict nat,
+      TimeWait timeWait,
+      List<SysctlStatus> sysctls,
+      String detail,
+      TcpTuningNodeStateStatus previous,
+      Instant now) {
+    TcpTuningNodeStateStatus s = new TcpTuningNodeStateStatus();
+    s.setPolicy(id.policy());
+    s.setPolicyGeneration(id.policyGeneration());
+    s.setMode(id.mode());
+    s.setPhase(phase);
+    s.setKernel(kernel);
+    s.setNat(new TcpTuningNodeStateStatus.Nat(nat.detected(), nat.evidence()));
+    s.setTimeWait(timeWait);
+    s.setSysctls(sysctls);
+    List<Condition> fresh = List.of(applied(phase, sysctls, detail), degraded(phase, sysctls, detail));
+    s.setConditions(Conditions.withTransitionTimes(previous == null ? null : previous.getConditions(), fresh, now));
+    s.setLastReportTime(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+    return s;
+  }
+
+  private static Condition applied(NodePhase phase, List<SysctlStatus> sysctls, String detail) {
+    return switch (phase) {
+      case Applied -> Conditions.of(APPLIED, true, "AsExpected", summary(sysctls));
+      case Planned -> Conditions.of(APPLIED, false, "DryRun", "DryRun: nothing written; " + summary(sysctls));
+      case Failed -> Conditions.of(APPLIED, false, "SysctlWriteFailed", orSummary(detail, sysctls));
+      case Superseded -> Conditions.of(APPLIED, false, "Superseded", orSummary(detail, sysctls));
+      case Reverted -> Conditions.of(APPLIED, false, "Reverted", orSummary(detail, sysctls));
+    };
+  }
+
+  private static Condition degraded(NodePhase phase, List<SysctlStatus> sysctls, String detail) {
+    if (phase == NodePhase.Failed) {
+      return Conditions.of(DEGRADED, true, "SysctlWriteFailed", orSummary(detail, sysctls));
+    }
+    List<SysctlStatus> refused = sysctls.stream().filter(x -> x.getState() == SysctlState.Refused).toList();
+    if (!refused.isEmpty() && phase != NodePhase.Reverted && phase != NodePhase.Superseded) {
+      String reason = refused.getFirst().getReason();
+      String message = refused.stream().map(x -> x.getName() + ": " + x.getMessage()).collect(Collectors.joining("; "));
+      return Conditions.of(DEGRADED, true, reason, message);
+    }
+    return Conditions.of(DEGRADED, false, "AsExpected", "no sysctl refused or failed");
+  }
+
+  /** "3 applied, 1 unchanged, 1 refused" over the sysctls of the policy. */
+  static String summary(List<SysctlStatus> sysctls) {
+    if (sysctls.isEmpty()) {
+      return "the policy sets no sysctl";
+    }
+    List<String> parts = new ArrayList<>();
+    for (SysctlState st : SysctlState.values()) {
+      long n = sysctls.stream().filter(x -> x.getState() == st).count();
+      if (n > 0) {
+        parts.add(n + " " + st.name().toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+    return String.join(", ", parts);
+  }
+
+  private static String orSummary(String detail, List<SysctlStatus> sysctls) {
+    return detail != null && !detail.isBlank() ? detail : summary(sysctls);
+  }
+
+  /**
+   * True when {@code next} says something {@code last} did not: any change of phase, policy,
+   * sysctl states, conditions, kernel or NAT, or a TIME_WAIT move worth telling (pressure by
+   * {@value #PRESSURE_STEP} or more, a new port range). Socket counts drifting, or two
+   * destinations trading the hottest place, are left for the heartbeat.
+   */
+  public static boolean materiallyDifferent(TcpTuningNodeStateStatus last, TcpTuningNodeStateStatus next) {
+    if (last == null) {
+      return true;
+    }
+    if (!Objects.equals(last.getPolicy(), next.getPolicy())
+        || !Objects.equals(last.getPolicyGeneration(), next.getPolicyGeneration())
+        || last.getMode() != next.getMode()
+        || last.getPhase() != next.getPhase()
+        || !Objects.equals(last.getKernel(), next.getKernel())
+        || !Objects.equals(last.getNat(), next.getNat())
+        || !Objects.equals(last.getSysctls(), next.getSysctls())
+        || !Objects.equals(last.getConditions(), next.getConditions())) {
+      return true;
+    }
+    TimeWait a = last.getTimeWait();
+    TimeWait b = next.getTimeWait();
+    if (a == null || b == null) {
+      return a != b;
+    }
+    return Math.abs(a.getPressure() - b.getPressure()) >= PRESSURE_STEP
+        || Math.abs(a.getMaxDestinationPressure() - b.getMaxDestinationPressure()) >= PRESSURE_STEP
+        || a.getPortRangeSize() != b.getPortRangeSize();
+  }
+}
