@@ -1,9 +1,11 @@
 package io.tcptuning.domain;
 
 import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -24,6 +26,22 @@ public final class PolicyArbiter {
           .thenComparing(Candidate::name);
 
   private PolicyArbiter() {}
+
+  /** A policy as a candidate; null when it is being deleted (a policy letting go wins nothing). */
+  public static Candidate candidateOf(TcpTuningPolicy policy) {
+    var meta = policy.getMetadata();
+    if (meta.getDeletionTimestamp() != null) {
+      return null;
+    }
+    Instant created = meta.getCreationTimestamp() == null ? null : Instant.parse(meta.getCreationTimestamp());
+    var spec = policy.getSpec();
+    return new Candidate(meta.getName(), spec == null ? 0 : spec.effectivePriority(), created, spec == null ? null : spec.getNodeSelector());
+  }
+
+  /** The live (not deleting) policies as candidates. */
+  public static List<Candidate> candidatesOf(Collection<TcpTuningPolicy> policies) {
+    return policies.stream().map(PolicyArbiter::candidateOf).filter(java.util.Objects::nonNull).toList();
+  }
 
   /** The policy that tunes a node with these labels, if any selects it. */
   public static Optional<Candidate> winner(Map<String, String> nodeLabels, Collection<Candidate> policies) {

@@ -1,0 +1,106 @@
+package io.tcptuning.agent;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tcptuning.api.v1alpha1.SysctlState;
+import io.tcptuning.domain.Sysctl;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The agent's Prometheus series, node_exporter style, tagged with node and policy only (never a
+ * destination address: that would be one series per peer).
+ */
+public final class AgentMetrics {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final AtomicLong timeWaitSockets = new AtomicLong();
+  private final AtomicReference<Double> pressure = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> maxDestinationPressure = new AtomicReference<>(0.0);
+  private final AtomicLong portRangeSize = new AtomicLong();
+  private final AtomicLong timeWaitOverflow = new AtomicLong();
+  private final AtomicLong listenOverflows = new AtomicLong();
+  private final AtomicLong listenDrops = new AtomicLong();
+  private final Map<Sysctl, AtomicReference<Double>> sysctlValue = new EnumMap<>(Sysctl.class);
+  private final Map<Sysctl, AtomicReference<Double>> sysctlApplied = new EnumMap<>(Sysctl.class);
+  private final Counter drift;
+  private final Counter reportFailures;
+  private final Tags tags;
+
+  public AgentMetrics(String node, String policy) {
+    tags = Tags.of("node", node, "policy", policy);
+    Gauge.builder("tcptuning.time.wait.sockets", timeWaitSockets, AtomicLong::get)
+        .description("TIME_WAIT sockets in the node's network namespace").tags(tags).register(registry);
+    Gauge.builder("tcptuning.time.wait.pressure", pressure, AtomicReference::get)
+        .description("TIME_WAIT sockets / ephemeral port range size (an upper bound)").tags(tags).register(registry);
+    Gauge.builder("tcptuning.time.wait.max.destination.pressure", maxDestinationPressure, AtomicReference::get)
+        .description("Sockets holding an ephemeral port to the hottest destination / range size; 1 = errno 99").tags(tags).register(registry);
+    Gauge.builder("tcptuning.port.range.size", portRangeSize, AtomicLong::get)
+        .description("Size of net.ipv4.ip_local_port_range").tags(tags).register(registry);
+    FunctionCounter.builder("tcptuning.tcpext.tcp.time.wait.overflow", timeWaitOverflow, AtomicLong::get)
+        .description("TcpExt TCPTimeWaitOverflow: TIME_WAIT sockets destroyed early at tcp_max_tw_buckets").tags(tags).register(registry);
+    FunctionCounter.builder("tcptuning.tcpext.listen.overflows", listenOverflows, AtomicLong::get)
+        .description("TcpExt ListenOverflows: accept queue full").tags(tags).register(registry);
+    FunctionCounter.builder("tcptuning.tcpext.listen.drops", listenDrops, AtomicLong::get)
+        .description("TcpExt ListenDrops").tags(tags).register(registry);
+    drift = Counter.builder("tcptuning.sysctl.drift").description("Tuned sysctls found changed by someone else and put back")
+        .tags(tags).register(registry);
+    reportFailures = Counter.builder("tcptuning.report.failures").description("Failed writes of the node's TcpTuningNodeState")
+        .tags(tags).register(registry);
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public void census(long timeWait, double nodePressure, double maxDestPressure, int rangeSize, Map<String, Long> tcpExt) {
+    timeWaitSockets.set(timeWait);
+    pressure.set(nodePressure);
+    maxDestinationPressure.set(maxDestPressure);
+    portRangeSize.set(rangeSize);
+    timeWaitOverflow.set(tcpExt.getOrDefault("TCPTimeWaitOverflow", 0L));
+    listenOverflows.set(tcpExt.getOrDefault("ListenOverflows", 0L));
+    listenDrops.set(tcpExt.getOrDefault("ListenDrops", 0L));
+  }
+
+  /** One gauge per tuned sysctl: its value (for ip_local_port_range, the range size) and whether it is in place. */
+  public void sysctl(Sysctl sysctl, String actual, SysctlState state) {
+    sysctlValue.computeIfAbsent(sysctl, s -> register("tcptuning.sysctl.value", s, "Current value (for ip_local_port_range: the range size)"))
+        .set(numeric(sysctl, actual));
+    sysctlApplied.computeIfAbsent(sysctl, s -> register("tcptuning.sysctl.applied", s, "1 when the policy's value is in place, else 0"))
+        .set(state == SysctlState.Applied || state == SysctlState.Unchanged || state == SysctlState.Drifted ? 1.0 : 0.0);
+  }
+
+  public void driftCorrected() {
+    drift.increment();
+  }
+
+  public void reportFailed() {
+    reportFailures.increment();
+  }
+
+  private AtomicReference<Double> register(String name, Sysctl s, String description) {
+    AtomicReference<Double> ref = new AtomicReference<>(Double.NaN);
+    Gauge.builder(name, ref, AtomicReference::get).description(description).tags(tags.and("sysctl", s.dottedName())).register(registry);
+    return ref;
+  }
+
+  static double numeric(Sysctl s, String value) {
+    if (value == null) {
+      return Double.NaN;
+    }
+    if (s == Sysctl.IP_LOCAL_PORT_RANGE) {
+      return io.tcptuning.domain.PortRange.parseKernel(value).map(r -> (double) r.size()).orElse(Double.NaN);
+    }
+    try {
+      return Double.parseDouble(value.strip());
+    } catch (NumberFormatException e) {
+      return Double.NaN;
+    }
+  }
+}
