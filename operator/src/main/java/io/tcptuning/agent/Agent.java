@@ -1,0 +1,477 @@
+package io.tcptuning.agent;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.tcptuning.api.v1alpha1.Mode;
+import io.tcptuning.api.v1alpha1.NodePhase;
+import io.tcptuning.api.v1alpha1.SysctlState;
+import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
+import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.SysctlStatus;
+import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.TimeWait;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
+import io.tcptuning.domain.Action;
+import io.tcptuning.domain.KernelVersion;
+import io.tcptuning.domain.NatVerdict;
+import io.tcptuning.domain.Plan;
+import io.tcptuning.domain.PlannedSysctl;
+import io.tcptuning.domain.Sysctl;
+import io.tcptuning.domain.TuningPlanner;
+import io.tcptuning.metrics.MetricsHttpServer;
+import io.tcptuning.node.ApplyResult;
+import io.tcptuning.node.KernelRelease;
+import io.tcptuning.node.NetNamespace;
+import io.tcptuning.node.OriginalsJournal;
+import io.tcptuning.node.ProcSysctls;
+import io.tcptuning.node.RevertResult;
+import io.tcptuning.node.SysctlApplier;
+import io.tcptuning.node.SysctlOutcome;
+import io.tcptuning.node.TuningRequest;
+import io.tcptuning.node.census.CensusReport;
+import io.tcptuning.node.census.TimeWaitCensus;
+import io.tcptuning.node.nat.NatDetector;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node agent: applies its policy (or only plans it in DryRun), takes a TIME_WAIT census
+ * every interval, puts back sysctls someone else changed, reports the node's state on a
+ * material change or a slow heartbeat, gives the node back when the policy lets go of it, and
+ * on a mere restart leaves the node tuned.
+ *
+ * <p>Every kernel read and write happens on one thread, {@code kernel}, which first enters the
+ * configured network namespace when there is one. API calls run on another thread so that a
+ * slow or absent API server never delays the census or a drift correction.
+ */
+public final class Agent implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+  private static final int TOP_DESTINATIONS = 10;
+
+  private final AgentConfig config;
+  private final NodeStateReporter reporter;
+  private final AgentMetrics metrics;
+  private final Clock clock;
+  private final ScheduledExecutorService kernel;
+  private final ExecutorService api;
+  private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(1));
+  private final AtomicBoolean writeInFlight = new AtomicBoolean();
+  private final NodeStatusFactory.Identity identity;
+  private final Map<Sysctl, String> desired;
+
+  // Kernel-thread state.
+  private ProcSysctls sysctls;
+  private SysctlApplier applier;
+  private TimeWaitCensus census;
+  private KernelVersion kernelVersion;
+  private NatVerdict nat;
+  private List<SysctlStatus> sysctlStatuses = List.of();
+  private String detail;
+  private CensusReport lastCensus;
+  private boolean lettingGo;
+
+  // Read by the HTTP thread and the API thread.
+  private volatile NodePhase phase;
+  private volatile boolean ready;
+  private volatile TcpTuningNodeStateStatus lastWritten;
+  private volatile Instant lastWriteAt = Instant.MIN;
+
+  private MetricsHttpServer http;
+  private SharedIndexInformer<TcpTuningPolicy> policyInformer;
+
+  public Agent(AgentConfig config, Supplier<KubernetesClient> clientFactory, Clock clock) {
+    this.config = config;
+    this.clock = clock;
+    this.reporter = new NodeStateReporter(clientFactory, config.nodeName());
+    this.metrics = new AgentMetrics(config.nodeName(), config.policyName());
+    this.identity = new NodeStatusFactory.Identity(config.policyName(), config.policyGeneration(), config.policySpec().effectiveMode());
+    this.desired = TuningPlanner.desired(config.policySpec().getSysctls());
+    this.kernel = Executors.newSingleThreadScheduledExecutor(r -> new Thread(() -> {
+      config.netns().ifPresent(ns -> {
+        try {
+          NetNamespace.enter(ns);
+        } catch (IOException e) {
+          // Never fall through to tuning the agent's own namespace by mistake.
+          throw new IllegalStateException("cannot enter network namespace " + ns + ": " + e.getMessage(), e);
+        }
+      });
+      r.run();
+    }, "kernel"));
+    this.api = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "api");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Applies, reports, then runs the census loop and watches the policy. Returns once started. */
+  public void start() throws Exception {
+    http = new MetricsHttpServer(config.port(), metrics.registry(), () -> true, () -> ready);
+    kernel.submit(() -> {
+      initialize();
+      return null;
+    }).get(60, TimeUnit.SECONDS);
+    long every = config.censusInterval().toMillis();
+    kernel.scheduleWithFixedDelay(this::tickSafely, every, every, TimeUnit.MILLISECONDS);
+    watchPolicy();
+  }
+
+  /** The HTTP port actually bound (the configured one, or an ephemeral one when it was 0). */
+  public int port() {
+    return http.port();
+  }
+
+  public NodePhase phase() {
+    return phase;
+  }
+
+  public boolean ready() {
+    return ready;
+  }
+
+  // ---- kernel thread -----------------------------------------------------------------------
+
+  private void initialize() throws IOException {
+    sysctls = new ProcSysctls();
+    applier = new SysctlApplier(sysctls, new OriginalsJournal(config.stateDir()));
+    census = TimeWaitCensus.forCurrentNamespace();
+    kernelVersion = KernelRelease.read();
+    nat = NatDetector.detect();
+    PolicyVerdict verdict = verdictOrTune();
+    LOG.info("policy={} node={} kernel={} nat={} verdict={} mode={}", config.policyName(), config.nodeName(),
+        kernelVersion.release(), nat.detected(), verdict, identity.mode());
+    lastCensus = census.take(TOP_DESTINATIONS);
+    if (verdict == PolicyVerdict.Superseded) {
+      setPhase(NodePhase.Superseded, "another policy of higher precedence tunes this node");
+      sysctlStatuses = List.of();
+    } else if (verdict.revert()) {
+      giveBack("policy " + verdict.name().toLowerCase(java.util.Locale.ROOT));
+    } else {
+      applyPolicy();
+    }
+    report(true);
+  }
+
+  /** The API's view; if the API cannot be reached, trust the DaemonSet that put us here. */
+  private PolicyVerdict verdictOrTune() {
+    try {
+      return api.submit(() -> reporter.verdict(config.policyName())).get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("policy={} node={} cannot reach the API server to check the policy ({}); tuning as deployed",
+          config.policyName(), config.nodeName(), rootMessage(e));
+      return PolicyVerdict.Tune;
+    }
+  }
+
+  private void applyPolicy() throws IOException {
+    TuningRequest request = new TuningRequest(config.policyName(), desired, kernelVersion, nat,
+        Boolean.TRUE.equals(config.policySpec().getAssumeNat()), listeningPorts());
+    if (identity.mode() == Mode.DryRun) {
+      // DryRun writes nothing of its own; a node this policy tuned before is given back first.
+      RevertResult given = applier.revert(config.policyName());
+      if (given.outcome() == RevertResult.Outcome.Reverted) {
+        LOG.info("policy={} node={} DryRun: gave back {} sysctl(s) applied earlier", config.policyName(), config.nodeName(), given.sysctls().size());
+      }
+      Plan plan = request.planFor(sysctls.readAll());
+      sysctlStatuses = fromPlan(plan);
+      plan.warnings().forEach(w -> LOG.warn("policy={} node={} {}", config.policyName(), config.nodeName(), w));
+      setPhase(NodePhase.Planned, null);
+      return;
+    }
+    ApplyResult result = applier.apply(request);
+    Map<Sysctl, String> originals = applier.journaled().map(OriginalsJournal.Entries::originals).orElse(Map.of());
+    sysctlStatuses = fromApply(result, originals);
+    for (SysctlOutcome o : result.sysctls()) {
+      if (o.status() == SysctlOutcome.Status.Applied) {
+        LOG.info("policy={} node={} applied {} {}->{}", config.policyName(), config.nodeName(), o.sysctl().dottedName(), o.before(), o.after());
+      } else if (o.status() == SysctlOutcome.Status.Refused) {
+        LOG.warn("policy={} node={} refused {}={}: {}", config.policyName(), config.nodeName(), o.sysctl().dottedName(), o.target(), o.message());
+      }
+    }
+    result.plan().warnings().forEach(w -> LOG.warn("policy={} node={} {}", config.policyName(), config.nodeName(), w));
+    if (result.succeeded()) {
+      setPhase(NodePhase.Applied, null);
+    } else {
+      LOG.error("policy={} node={} apply failed, rolled back: {}", config.policyName(), config.nodeName(), result.failure().orElse(""));
+      setPhase(NodePhase.Failed, result.failure().orElse("a write failed"));
+    }
+  }
+
+  private void giveBack(String why) throws IOException {
+    RevertResult r = applier.revert(config.policyName());
+    LOG.info("policy={} node={} {}: revert {} ({})", config.policyName(), config.nodeName(), why, r.outcome(), r.message());
+    sysctlStatuses = List.of();
+    if (r.succeeded()) {
+      setPhase(NodePhase.Reverted, "gave the node back (" + why + "): " + r.message());
+    } else {
+      setPhase(NodePhase.Failed, "revert failed: " + r.message());
+    }
+  }
+
+  private void tickSafely() {
+    try {
+      tick();
+    } catch (Exception e) {
+      LOG.error("policy={} node={} census/drift cycle failed: {}", config.policyName(), config.nodeName(), e.toString());
+    }
+  }
+
+  private void tick() throws IOException {
+    lastCensus = census.take(TOP_DESTINATIONS);
+    if (!lettingGo && identity.mode() == Mode.Enforce) {
+      if (phase == NodePhase.Failed) {
+        applyPolicy(); // a failed write may have been transient
+      } else if (phase == NodePhase.Applied) {
+        correctDrift();
+      }
+    }
+    report(false);
+  }
+
+  private void correctDrift() throws IOException {
+    Map<Sysctl, String> current = sysctls.readAll();
+    Map<Sysctl, String> drifted = new HashMap<>();
+    for (SysctlStatus s : sysctlStatuses) {
+      boolean inPlace = s.getState() == SysctlState.Applied || s.getState() == SysctlState.Unchanged || s.getState() == SysctlState.Drifted;
+      Sysctl sysctl = Sysctl.byDottedName(s.getName()).orElseThrow();
+      String now = current.get(sysctl);
+      if (inPlace && now != null && !Sysctl.canonical(now).equals(Sysctl.canonical(s.getDesired()))) {
+        drifted.put(sysctl, now);
+      }
+    }
+    if (drifted.isEmpty()) {
+      return;
+    }
+    drifted.forEach((s, v) -> LOG.warn("policy={} node={} drift {} is {} (wanted {}); putting it back",
+        config.policyName(), config.nodeName(), s.dottedName(), v, desired.get(s)));
+    applyPolicy();
+    List<SysctlStatus> marked = new ArrayList<>();
+    for (SysctlStatus s : sysctlStatuses) {
+      Sysctl sysctl = Sysctl.byDottedName(s.getName()).orElseThrow();
+      if (drifted.containsKey(sysctl) && s.getState() == SysctlState.Applied) {
+        metrics.driftCorrected();
+        marked.add(new SysctlStatus(s.getName(), s.getOriginal(), s.getDesired(), s.getActual(), SysctlState.Drifted, "DriftCorrected",
+            "found " + drifted.get(sysctl) + ", put back to " + s.getDesired()));
+      } else {
+        marked.add(s);
+      }
+    }
+    sysctlStatuses = marked;
+  }
+
+  /** The policy is being deleted: give the node back once, then only measure. */
+  private void letGo(String why) {
+    if (lettingGo) {
+      return;
+    }
+    lettingGo = true;
+    try {
+      giveBack(why);
+      report(true);
+    } catch (IOException e) {
+      LOG.error("policy={} node={} revert failed: {}", config.policyName(), config.nodeName(), e.toString());
+    }
+  }
+
+  private Set<Integer> listeningPorts() {
+    return lastCensus == null ? Set.of() : lastCensus.listeningPorts();
+  }
+
+  private void setPhase(NodePhase p, String why) {
+    phase = p;
+    detail = why;
+    ready = p != NodePhase.Failed;
+  }
+
+  // ---- reporting ---------------------------------------------------------------------------
+
+  private void report(boolean force) {
+    Instant now = clock.instant();
+    TimeWait tw = timeWait(lastCensus);
+    metrics.census(tw.getTotal(), tw.getPressure(), tw.getMaxDestinationPressure(), tw.getPortRangeSize(), lastCensus.tcpExt());
+    for (SysctlStatus s : sysctlStatuses) {
+      metrics.sysctl(Sysctl.byDottedName(s.getName()).orElseThrow(), s.getActual(), s.getState());
+    }
+    TcpTuningNodeStateStatus status = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, tw, sysctlStatuses, detail, lastWritten, now);
+    boolean due = force || NodeStatusFactory.materiallyDifferent(lastWritten, status)
+        || !now.isBefore(lastWriteAt.plus(config.heartbeatInterval()));
+    if (!due || !backoff.ready(now) || !writeInFlight.compareAndSet(false, true)) {
+      return;
+    }
+    api.execute(() -> {
+      try {
+        reporter.write(status);
+        lastWritten = status;
+        lastWriteAt = now;
+        backoff.succeeded();
+      } catch (Exception e) {
+        backoff.failed(clock.instant());
+        metrics.reportFailed();
+        LOG.warn("policy={} node={} cannot write node state ({}); retrying in {}s", config.policyName(), config.nodeName(),
+            rootMessage(e), backoff.nextDelay().toSeconds());
+      } finally {
+        writeInFlight.set(false);
+      }
+    });
+  }
+
+  static TimeWait timeWait(CensusReport c) {
+    TimeWait t = new TimeWait();
+    t.setTotal(c.timeWaitTotal());
+    t.setPortRangeSize(c.portRange().size());
+    t.setPressure(round(c.pressure()));
+    t.setMaxDestinationPressure(round(c.maxDestinationPressure()));
+    if (!c.topDestinations().isEmpty()) {
+      t.setHottestDestination(c.topDestinations().getFirst().address());
+      t.setHottestDestinationSockets(c.topDestinations().getFirst().sockets());
+    }
+    t.setMaxTwBucketsHeadroom(c.maxTwBucketsHeadroom());
+    return t;
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 10000) / 10000.0;
+  }
+
+  static List<SysctlStatus> fromPlan(Plan plan) {
+    List<SysctlStatus> out = new ArrayList<>();
+    for (PlannedSysctl p : plan.sysctls()) {
+      SysctlState st = switch (p.action()) {
+        case Change -> SysctlState.Planned;
+        case Keep -> SysctlState.Unchanged;
+        case Refuse -> SysctlState.Refused;
+      };
+      out.add(new SysctlStatus(p.sysctl().dottedName(), p.current(), p.desired(), p.current(), st, p.reason(), p.message()));
+    }
+    return out;
+  }
+
+  static List<SysctlStatus> fromApply(ApplyResult result, Map<Sysctl, String> originals) {
+    List<SysctlStatus> out = new ArrayList<>();
+    for (SysctlOutcome o : result.sysctls()) {
+      SysctlState st = switch (o.status()) {
+        case Applied -> SysctlState.Applied;
+        case AlreadySet -> SysctlState.Unchanged;
+        case Refused, Missing -> SysctlState.Refused;
+        case Failed, RolledBack -> SysctlState.Failed;
+        case Restored -> SysctlState.Unchanged;
+      };
+      String original = originals.getOrDefault(o.sysctl(), o.before());
+      out.add(new SysctlStatus(o.sysctl().dottedName(), original, o.target(), o.after(), st, o.reason(), o.message()));
+    }
+    return out;
+  }
+
+  // ---- the policy watch and shutdown -------------------------------------------------------
+
+  private void watchPolicy() {
+    try {
+      policyInformer = reporter.client().resources(TcpTuningPolicy.class).withName(config.policyName()).runnableInformer(0);
+      policyInformer.addEventHandler(new ResourceEventHandler<>() {
+        @Override
+        public void onAdd(TcpTuningPolicy p) {
+          onPolicy(p);
+        }
+
+        @Override
+        public void onUpdate(TcpTuningPolicy old, TcpTuningPolicy p) {
+          onPolicy(p);
+        }
+
+        @Override
+        public void onDelete(TcpTuningPolicy p, boolean unknownFinalState) {
+          kernel.execute(() -> letGo("policy deleted"));
+        }
+      });
+      policyInformer.start();
+    } catch (Exception e) {
+      LOG.warn("policy={} node={} cannot watch the policy yet ({}); will learn of deletion at shutdown",
+          config.policyName(), config.nodeName(), rootMessage(e));
+    }
+  }
+
+  private void onPolicy(TcpTuningPolicy p) {
+    if (p.getMetadata().getDeletionTimestamp() != null) {
+      kernel.execute(() -> letGo("policy is being deleted"));
+    }
+  }
+
+  /**
+   * Stops. When the API server says the policy no longer wants this node (deleted, deselected,
+   * superseded by another policy), gives the node back first; when it cannot be asked, keeps
+   * the node as it is: a restart must never undo the tuning.
+   */
+  @Override
+  public void close() {
+    if (policyInformer != null) {
+      policyInformer.stop();
+    }
+    kernel.shutdown();
+    try {
+      kernel.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    PolicyVerdict verdict = null;
+    try {
+      verdict = api.submit(() -> reporter.verdict(config.policyName())).get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("policy={} node={} shutting down without reaching the API server ({}); leaving the node as it is",
+          config.policyName(), config.nodeName(), rootMessage(e));
+    }
+    if (verdict != null && verdict.revert() && !lettingGo) {
+      ExecutorService last = Executors.newSingleThreadExecutor(r -> new Thread(() -> {
+        config.netns().ifPresent(ns -> {
+          try {
+            NetNamespace.enter(ns);
+          } catch (IOException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        r.run();
+      }, "kernel-shutdown"));
+      try {
+        last.submit(() -> {
+          giveBack("shutting down: " + verdict.name());
+          return null;
+        }).get(15, TimeUnit.SECONDS);
+        TcpTuningNodeStateStatus s = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, timeWait(lastCensus),
+            sysctlStatuses, detail, lastWritten, clock.instant());
+        api.submit(() -> reporter.write(s)).get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("policy={} node={} give-back at shutdown incomplete: {}", config.policyName(), config.nodeName(), rootMessage(e));
+      } finally {
+        last.shutdownNow();
+      }
+    } else if (verdict != null) {
+      LOG.info("policy={} node={} shutting down ({}); the node stays tuned", config.policyName(), config.nodeName(), verdict);
+    }
+    api.shutdownNow();
+    if (http != null) {
+      http.close();
+    }
+    reporter.close();
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+}
