@@ -3,7 +3,6 @@ package io.tcptuning.node;
 import io.tcptuning.domain.KernelVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The running kernel's release, from {@code /proc/sys/kernel/osrelease}. */
@@ -20,7 +19,7 @@ public final class KernelRelease {
   /** The release in {@code file}; unknown (no major/minor) when unreadable or unparsable. */
   public static KernelVersion read(Path file) {
     try {
-      return KernelVersion.parse(Files.readString(file));
+      return KernelVersion.parse(ProcFiles.read(file));
     } catch (IOException | UncheckedIOException | SecurityException e) {
       return KernelVersion.parse("");
     }

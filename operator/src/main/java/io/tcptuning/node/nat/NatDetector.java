@@ -1,6 +1,7 @@
 package io.tcptuning.node.nat;
 
 import io.tcptuning.domain.NatVerdict;
+import io.tcptuning.node.ProcFiles;
 import io.tcptuning.node.ProcNet;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -86,7 +87,7 @@ public final class NatDetector {
   private static void natTable(Findings f, Path file, String tool) {
     String shown = "/proc/net/" + file.getFileName();
     try {
-      List<String> tables = Files.readAllLines(file).stream().map(String::strip).toList();
+      List<String> tables = ProcFiles.read(file).lines().map(String::strip).filter(s -> !s.isEmpty()).toList();
       if (tables.contains("nat")) {
         f.evidence.add(tool + " (legacy) nat table present (" + shown + ")");
       } else {
@@ -102,7 +103,7 @@ public final class NatDetector {
   private static void modules(Findings f, Path file) {
     try {
       var found = new TreeSet<String>();
-      for (String line : Files.readAllLines(file)) {
+      for (String line : ProcFiles.read(file).lines().toList()) {
         int space = line.indexOf(' ');
         String name = space < 0 ? line.strip() : line.substring(0, space);
         if (NAT_MODULES.contains(name)) {
