@@ -19,14 +19,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Evaluates the CEL of the rendered ValidatingAdmissionPolicy with cel-java, the way the API
- * server does: the match condition decides whether the policy applies, then the validation must be
- * true; an evaluation error counts as a denial (failurePolicy: Fail).
+ * Evaluates the CEL of the rendered ValidatingAdmissionPolicy with cel-java, the way the API server
+ * does: the match condition decides whether the policy applies, then the validation must be true;
+ * an evaluation error counts as a denial (failurePolicy: Fail).
  */
 class AdmissionPolicyCelTest {
 
   private static final String AGENT = "system:serviceaccount:tcp-tuning-system:tcp-tuning-agent";
-  private static final String OPERATOR = "system:serviceaccount:tcp-tuning-system:tcp-tuning-operator";
+  private static final String OPERATOR =
+      "system:serviceaccount:tcp-tuning-system:tcp-tuning-operator";
   private static final String NODE_CLAIM = "authentication.kubernetes.io/node-name";
 
   private static CelRuntime.Program matchCondition;
@@ -36,25 +37,36 @@ class AdmissionPolicyCelTest {
   static void compile() throws Exception {
     ValidatingAdmissionPolicy policy =
         RenderedChart.render()
-            .get(ValidatingAdmissionPolicy.class, RenderedChart.RELEASE + "-agent-node-restriction");
+            .get(
+                ValidatingAdmissionPolicy.class, RenderedChart.RELEASE + "-agent-node-restriction");
     matchCondition = program(policy.getSpec().getMatchConditions().getFirst().getExpression());
     validation = program(policy.getSpec().getValidations().getFirst().getExpression());
   }
 
   @Test
   void agentMayCreateAndUpdateTheStateOfItsOwnNode() {
-    assertThat(admits(request(AGENT, "CREATE", claim("worker-1")), state("worker-1"), null)).isTrue();
-    assertThat(admits(request(AGENT, "UPDATE", claim("worker-1")), state("worker-1"), state("worker-1")))
+    assertThat(admits(request(AGENT, "CREATE", claim("worker-1")), state("worker-1"), null))
+        .isTrue();
+    assertThat(
+            admits(
+                request(AGENT, "UPDATE", claim("worker-1")), state("worker-1"), state("worker-1")))
         .isTrue();
   }
 
   @Test
   void agentMayNotWriteTheStateOfAnotherNode() {
-    assertThat(admits(request(AGENT, "CREATE", claim("worker-1")), state("worker-2"), null)).isFalse();
-    assertThat(admits(request(AGENT, "UPDATE", claim("worker-1")), state("worker-2"), state("worker-2")))
+    assertThat(admits(request(AGENT, "CREATE", claim("worker-1")), state("worker-2"), null))
+        .isFalse();
+    assertThat(
+            admits(
+                request(AGENT, "UPDATE", claim("worker-1")), state("worker-2"), state("worker-2")))
         .isFalse();
     // A prefix or a near miss is still another node.
-    assertThat(admits(request(AGENT, "UPDATE", claim("worker-1")), state("worker-10"), state("worker-10")))
+    assertThat(
+            admits(
+                request(AGENT, "UPDATE", claim("worker-1")),
+                state("worker-10"),
+                state("worker-10")))
         .isFalse();
   }
 
@@ -62,15 +74,18 @@ class AdmissionPolicyCelTest {
   void agentWithoutTheNodeClaimIsDenied() {
     // Legacy secret-based tokens and pre-1.30 clusters carry no node claim: deny, do not guess.
     assertThat(admits(request(AGENT, "CREATE", null), state("worker-1"), null)).isFalse();
-    Map<String, List<String>> otherExtra = Map.of("authentication.kubernetes.io/pod-name", List.of("a"));
+    Map<String, List<String>> otherExtra =
+        Map.of("authentication.kubernetes.io/pod-name", List.of("a"));
     assertThat(admits(request(AGENT, "CREATE", otherExtra), state("worker-1"), null)).isFalse();
   }
 
   @Test
   void deleteIsJudgedByTheOldObject() {
     // On DELETE `object` is null; the name comes from oldObject.
-    assertThat(admits(request(AGENT, "DELETE", claim("worker-1")), null, state("worker-1"))).isTrue();
-    assertThat(admits(request(AGENT, "DELETE", claim("worker-1")), null, state("worker-2"))).isFalse();
+    assertThat(admits(request(AGENT, "DELETE", claim("worker-1")), null, state("worker-1")))
+        .isTrue();
+    assertThat(admits(request(AGENT, "DELETE", claim("worker-1")), null, state("worker-2")))
+        .isFalse();
   }
 
   @Test
@@ -79,7 +94,9 @@ class AdmissionPolicyCelTest {
     assertThat(evaluate(matchCondition, request(OPERATOR, "DELETE", null), null, state("worker-2")))
         .isEqualTo(false);
     assertThat(admits(request(OPERATOR, "DELETE", null), null, state("worker-2"))).isTrue();
-    assertThat(admits(request("kubernetes-admin", "UPDATE", null), state("worker-2"), state("worker-2")))
+    assertThat(
+            admits(
+                request("kubernetes-admin", "UPDATE", null), state("worker-2"), state("worker-2")))
         .isTrue();
     assertThat(evaluate(matchCondition, request(AGENT, "UPDATE", claim("worker-1")), null, null))
         .isEqualTo(true);
@@ -141,13 +158,16 @@ class AdmissionPolicyCelTest {
         "operation", operation,
         "userInfo", userInfo,
         "resource",
-            Map.of("group", "tcptuning.io", "version", "v1alpha1", "resource", "tcptuningnodestates"));
+            Map.of(
+                "group", "tcptuning.io", "version", "v1alpha1", "resource", "tcptuningnodestates"));
   }
 
   private static Map<String, List<String>> claim(String node) {
     return Map.of(
-        NODE_CLAIM, List.of(node),
-        "authentication.kubernetes.io/pod-name", List.of("tcp-tuning-agent-high-churn-abcde"));
+        NODE_CLAIM,
+        List.of(node),
+        "authentication.kubernetes.io/pod-name",
+        List.of("tcp-tuning-agent-high-churn-abcde"));
   }
 
   private static Map<String, Object> state(String name) {

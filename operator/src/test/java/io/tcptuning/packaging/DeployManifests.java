@@ -11,10 +11,10 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The plain manifests in {@code deploy/}: the chart rendered with default values (plus
- * {@code namespace.create=true}, so the namespace carries the privileged Pod Security label),
- * split into numbered files in apply order, and the CRDs copied verbatim. {@code kubectl apply -f
- * deploy/} then installs what {@code helm install} would.
+ * The plain manifests in {@code deploy/}: the chart rendered with default values (plus {@code
+ * namespace.create=true}, so the namespace carries the privileged Pod Security label), split into
+ * numbered files in apply order, and the CRDs copied verbatim. {@code kubectl apply -f deploy/}
+ * then installs what {@code helm install} would.
  */
 final class DeployManifests {
 
@@ -50,8 +50,7 @@ final class DeployManifests {
   /** File name to content, for every file the generator owns. */
   static SortedMap<String, String> expected() {
     SortedMap<String, StringBuilder> files = new TreeMap<>();
-    RenderedChart chart =
-        RenderedChart.render(KUBE_VERSION, Map.of("namespace.create", true));
+    RenderedChart chart = RenderedChart.render(KUBE_VERSION, Map.of("namespace.create", true));
     for (RenderedChart.Document doc : chart.documents()) {
       String file = FILE_OF_TEMPLATE.get(doc.source());
       if (file == null) {
@@ -100,8 +99,10 @@ final class DeployManifests {
   }
 
   private static String header(String file) {
-    return "# Generated from charts/tcp-tuning-operator (default values, namespace tcp-tuning-system,\n"
-        + "# release tcp-tuning-operator) by DeployManifestsTest. Do not edit; regenerate with\n"
+    return "# Generated from charts/tcp-tuning-operator (default values, namespace"
+        + " tcp-tuning-system,\n"
+        + "# release tcp-tuning-operator) by DeployManifestsTest. Do not edit; regenerate"
+        + " with\n"
         + "# "
         + REGENERATE
         + "\n"

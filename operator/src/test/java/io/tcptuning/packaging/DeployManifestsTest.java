@@ -41,19 +41,24 @@ class DeployManifestsTest {
     SortedMap<String, String> committed = DeployManifests.committed();
 
     List<String> drift = new ArrayList<>();
-    expected.forEach((name, text) -> {
-      if (!committed.containsKey(name)) {
-        drift.add("missing deploy/" + name);
-      } else if (!committed.get(name).equals(text)) {
-        drift.add("outdated deploy/" + name);
-      }
-    });
+    expected.forEach(
+        (name, text) -> {
+          if (!committed.containsKey(name)) {
+            drift.add("missing deploy/" + name);
+          } else if (!committed.get(name).equals(text)) {
+            drift.add("outdated deploy/" + name);
+          }
+        });
     committed.keySet().stream()
         .filter(name -> !expected.containsKey(name))
         .forEach(name -> drift.add("stale deploy/" + name));
     if (!drift.isEmpty()) {
-      fail("deploy/ is out of date with charts/tcp-tuning-operator (" + String.join(", ", drift)
-          + "). Run\n  " + DeployManifests.REGENERATE + "\nand commit deploy/.");
+      fail(
+          "deploy/ is out of date with charts/tcp-tuning-operator ("
+              + String.join(", ", drift)
+              + "). Run\n  "
+              + DeployManifests.REGENERATE
+              + "\nand commit deploy/.");
     }
   }
 
@@ -77,10 +82,13 @@ class DeployManifestsTest {
 
   @Test
   void namespaceAllowsPrivilegedAgents() {
-    Namespace ns = Serialization.unmarshal(DeployManifests.expected().get("00-namespace.yaml"), Namespace.class);
+    Namespace ns =
+        Serialization.unmarshal(
+            DeployManifests.expected().get("00-namespace.yaml"), Namespace.class);
 
     assertThat(ns.getMetadata().getName()).isEqualTo(RenderedChart.NAMESPACE);
-    assertThat(ns.getMetadata().getLabels()).containsEntry("pod-security.kubernetes.io/enforce", "privileged");
+    assertThat(ns.getMetadata().getLabels())
+        .containsEntry("pod-security.kubernetes.io/enforce", "privileged");
   }
 
   @Test
@@ -89,7 +97,8 @@ class DeployManifestsTest {
 
     for (String plural : List.of("tcptuningpolicies", "tcptuningnodestates")) {
       CustomResourceDefinition crd =
-          Serialization.unmarshal(files.get("10-crds-" + plural + ".yaml"), CustomResourceDefinition.class);
+          Serialization.unmarshal(
+              files.get("10-crds-" + plural + ".yaml"), CustomResourceDefinition.class);
       assertThat(crd.getMetadata().getName()).isEqualTo(plural + ".tcptuning.io");
       assertThat(crd.getSpec().getScope()).isEqualTo("Cluster");
     }
@@ -105,7 +114,9 @@ class DeployManifestsTest {
         }
         HasMetadata o = Serialization.unmarshal(doc, HasMetadata.class);
         if (CLUSTER_SCOPED.contains(o.getKind())) {
-          assertThat(o.getMetadata().getNamespace()).as("%s in %s", o.getKind(), file.getKey()).isNull();
+          assertThat(o.getMetadata().getNamespace())
+              .as("%s in %s", o.getKind(), file.getKey())
+              .isNull();
         } else {
           assertThat(o.getMetadata().getNamespace())
               .as("%s/%s in %s", o.getKind(), o.getMetadata().getName(), file.getKey())

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * There is no Docker engine here, so the Dockerfile is checked against what it must agree with:
- * the jar the build produces, the user the chart runs as, and the JVM that will read the flags.
+ * There is no Docker engine here, so the Dockerfile is checked against what it must agree with: the
+ * jar the build produces, the user the chart runs as, and the JVM that will read the flags.
  */
 class DockerfileTest {
 
@@ -64,12 +64,13 @@ class DockerfileTest {
 
   @Test
   void runsAsTheNonRootUserTheChartExpects() {
-    Deployment operator =
-        RenderedChart.render().get(Deployment.class, RenderedChart.RELEASE);
+    Deployment operator = RenderedChart.render().get(Deployment.class, RenderedChart.RELEASE);
     long chartUser = operator.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser();
 
     assertThat(instructions.get("USER")).isEqualTo(chartUser + ":" + chartUser);
-    assertThat(instructions.get("RUN")).contains("--uid " + chartUser).contains("--gid " + chartUser);
+    assertThat(instructions.get("RUN"))
+        .contains("--uid " + chartUser)
+        .contains("--gid " + chartUser);
   }
 
   @Test

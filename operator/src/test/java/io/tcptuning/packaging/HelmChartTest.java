@@ -122,9 +122,15 @@ class HelmChartTest {
       assertThat(rules).isNotEmpty();
       for (PolicyRule rule : rules) {
         assertThat(rule.getVerbs()).as("verbs of %s", rule).doesNotContain("*").isNotEmpty();
-        assertThat(rule.getResources()).as("resources of %s", rule).doesNotContain("*").isNotEmpty();
+        assertThat(rule.getResources())
+            .as("resources of %s", rule)
+            .doesNotContain("*")
+            .isNotEmpty();
         assertThat(rule.getResources()).as("resources of %s", rule).noneMatch(r -> r.contains("*"));
-        assertThat(rule.getApiGroups()).as("apiGroups of %s", rule).doesNotContain("*").isNotEmpty();
+        assertThat(rule.getApiGroups())
+            .as("apiGroups of %s", rule)
+            .doesNotContain("*")
+            .isNotEmpty();
         assertThat(rule.getNonResourceURLs()).as("nonResourceURLs of %s", rule).isNullOrEmpty();
       }
     }
@@ -154,7 +160,10 @@ class HelmChartTest {
     // The agent is the privileged half: spell out what an attacker on a node must not get.
     assertThat(permissions(agent.getRules()))
         .noneMatch(p -> p.startsWith("/secrets") || p.startsWith("/pods") || p.startsWith("apps/"))
-        .noneMatch(p -> p.startsWith("tcptuning.io/tcptuningpolicies:") && !p.matches(".*:(get|list|watch)"));
+        .noneMatch(
+            p ->
+                p.startsWith("tcptuning.io/tcptuningpolicies:")
+                    && !p.matches(".*:(get|list|watch)"));
     // No namespaced Role is bound to the agent.
     assertThat(defaults.all(RoleBinding.class))
         .flatExtracting(RoleBinding::getSubjects)
@@ -248,7 +257,8 @@ class HelmChartTest {
   void restrictedCheckerCatchesAPrivilegedPod() {
     // The check above is only worth something if it can fail: break the pod in the usual ways.
     PodSpec pod =
-        Serialization.clone(defaults.get(Deployment.class, OPERATOR).getSpec().getTemplate().getSpec());
+        Serialization.clone(
+            defaults.get(Deployment.class, OPERATOR).getSpec().getTemplate().getSpec());
     Container c = pod.getContainers().getFirst();
     c.getSecurityContext().setPrivileged(true);
     c.getSecurityContext().setAllowPrivilegeEscalation(null);
@@ -275,7 +285,8 @@ class HelmChartTest {
     Map<String, String> env = env(c);
 
     assertThat(deployment.getSpec().getReplicas()).isEqualTo(1);
-    assertThat(deployment.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo(OPERATOR);
+    assertThat(deployment.getSpec().getTemplate().getSpec().getServiceAccountName())
+        .isEqualTo(OPERATOR);
     assertThat(c.getArgs()).containsExactly("operator");
     assertThat(c.getImage()).isEqualTo("ghcr.io/tcptuning/tcp-tuning-operator:0.1.0");
     assertThat(env)
@@ -294,16 +305,24 @@ class HelmChartTest {
         .containsEntry("TCPTUNE_HEARTBEAT_INTERVAL", "5m")
         .containsEntry("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1");
     EnvVar podNamespace =
-        c.getEnv().stream().filter(e -> e.getName().equals("POD_NAMESPACE")).findFirst().orElseThrow();
-    assertThat(podNamespace.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
+        c.getEnv().stream()
+            .filter(e -> e.getName().equals("POD_NAMESPACE"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(podNamespace.getValueFrom().getFieldRef().getFieldPath())
+        .isEqualTo("metadata.namespace");
     // The agents' resources travel as JSON the operator can read into a ResourceRequirements.
     assertThat(env.get("TCPTUNE_AGENT_RESOURCES"))
-        .isEqualTo("{\"limits\":{\"memory\":\"192Mi\"},\"requests\":{\"cpu\":\"20m\",\"memory\":\"96Mi\"}}");
+        .isEqualTo(
+            "{\"limits\":{\"memory\":\"192Mi\"},\"requests\":{\"cpu\":\"20m\",\"memory\":\"96Mi\"}}");
 
-    assertThat(c.getPorts()).singleElement().satisfies(p -> {
-      assertThat(p.getName()).isEqualTo("metrics");
-      assertThat(p.getContainerPort()).isEqualTo(8080);
-    });
+    assertThat(c.getPorts())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.getName()).isEqualTo("metrics");
+              assertThat(p.getContainerPort()).isEqualTo(8080);
+            });
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("metrics");
     assertThat(c.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
@@ -312,14 +331,17 @@ class HelmChartTest {
     assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
     assertThat(c.getResources().getLimits()).containsKey("memory");
     // A read-only root filesystem still needs a writable /tmp for the JVM.
-    assertThat(c.getVolumeMounts()).anySatisfy(m -> {
-      assertThat(m.getMountPath()).isEqualTo("/tmp");
-      assertThat(deployment.getSpec().getTemplate().getSpec().getVolumes())
-          .anySatisfy(v -> {
-            assertThat(v.getName()).isEqualTo(m.getName());
-            assertThat(v.getEmptyDir()).isNotNull();
-          });
-    });
+    assertThat(c.getVolumeMounts())
+        .anySatisfy(
+            m -> {
+              assertThat(m.getMountPath()).isEqualTo("/tmp");
+              assertThat(deployment.getSpec().getTemplate().getSpec().getVolumes())
+                  .anySatisfy(
+                      v -> {
+                        assertThat(v.getName()).isEqualTo(m.getName());
+                        assertThat(v.getEmptyDir()).isNotNull();
+                      });
+            });
   }
 
   @Test
@@ -351,11 +373,14 @@ class HelmChartTest {
       assertThat(svc.getSpec().getClusterIP()).isEqualTo("None");
       assertThat(svc.getSpec().getSelector())
           .containsExactly(Map.entry("app.kubernetes.io/name", "tcp-tuning-agent"));
-      assertThat(svc.getSpec().getPorts()).singleElement().satisfies(p -> {
-        assertThat(p.getName()).isEqualTo("metrics");
-        assertThat(p.getPort()).isEqualTo(port);
-        assertThat(p.getTargetPort().getIntVal()).isEqualTo(port);
-      });
+      assertThat(svc.getSpec().getPorts())
+          .singleElement()
+          .satisfies(
+              p -> {
+                assertThat(p.getName()).isEqualTo("metrics");
+                assertThat(p.getPort()).isEqualTo(port);
+                assertThat(p.getTargetPort().getIntVal()).isEqualTo(port);
+              });
     }
     Service operator = defaults.get(Service.class, OPERATOR + "-metrics");
     Deployment deployment = defaults.get(Deployment.class, OPERATOR);
@@ -367,27 +392,39 @@ class HelmChartTest {
   @Test
   void admissionPolicyRestrictsTheAgentServiceAccountAndCanBeSwitchedOff() {
     ValidatingAdmissionPolicy policy = defaults.get(ValidatingAdmissionPolicy.class, VAP);
-    ValidatingAdmissionPolicyBinding binding = defaults.get(ValidatingAdmissionPolicyBinding.class, VAP);
+    ValidatingAdmissionPolicyBinding binding =
+        defaults.get(ValidatingAdmissionPolicyBinding.class, VAP);
 
     assertThat(policy.getApiVersion()).isEqualTo("admissionregistration.k8s.io/v1");
     assertThat(policy.getSpec().getFailurePolicy()).isEqualTo("Fail");
-    assertThat(policy.getSpec().getMatchConstraints().getResourceRules()).singleElement().satisfies(r -> {
-      assertThat(r.getApiGroups()).containsExactly("tcptuning.io");
-      assertThat(r.getOperations()).containsExactlyInAnyOrder("CREATE", "UPDATE", "DELETE");
-      assertThat(r.getResources())
-          .containsExactlyInAnyOrder("tcptuningnodestates", "tcptuningnodestates/status");
-    });
-    assertThat(policy.getSpec().getMatchConditions()).singleElement().satisfies(m ->
-        assertThat(m.getExpression())
-            .isEqualTo("request.userInfo.username == \"system:serviceaccount:tcp-tuning-system:tcp-tuning-agent\""));
-    assertThat(policy.getSpec().getValidations()).singleElement().satisfies(v -> {
-      assertThat(v.getExpression())
-          .contains("request.userInfo.extra['authentication.kubernetes.io/node-name'][0]")
-          .contains("oldObject.metadata.name")
-          .contains("object.metadata.name");
-      assertThat(v.getMessage()).contains("own node");
-      assertThat(v.getReason()).isEqualTo("Forbidden");
-    });
+    assertThat(policy.getSpec().getMatchConstraints().getResourceRules())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.getApiGroups()).containsExactly("tcptuning.io");
+              assertThat(r.getOperations()).containsExactlyInAnyOrder("CREATE", "UPDATE", "DELETE");
+              assertThat(r.getResources())
+                  .containsExactlyInAnyOrder("tcptuningnodestates", "tcptuningnodestates/status");
+            });
+    assertThat(policy.getSpec().getMatchConditions())
+        .singleElement()
+        .satisfies(
+            m ->
+                assertThat(m.getExpression())
+                    .isEqualTo(
+                        "request.userInfo.username =="
+                            + " \"system:serviceaccount:tcp-tuning-system:tcp-tuning-agent\""));
+    assertThat(policy.getSpec().getValidations())
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.getExpression())
+                  .contains("request.userInfo.extra['authentication.kubernetes.io/node-name'][0]")
+                  .contains("oldObject.metadata.name")
+                  .contains("object.metadata.name");
+              assertThat(v.getMessage()).contains("own node");
+              assertThat(v.getReason()).isEqualTo("Forbidden");
+            });
     assertThat(binding.getSpec().getPolicyName()).isEqualTo(VAP);
     assertThat(binding.getSpec().getValidationActions()).containsExactly("Deny");
 
@@ -397,13 +434,15 @@ class HelmChartTest {
 
   @Test
   void admissionPolicyIsLeftOutBeforeKubernetes130() {
-    // v1 and the node-name token claim arrive in 1.30; before that the policy would deny every write.
+    // v1 and the node-name token claim arrive in 1.30; before that the policy would deny every
+    // write.
     RenderedChart old = RenderedChart.render("v1.29.9", Map.of());
 
     assertThat(old.all(ValidatingAdmissionPolicy.class)).isEmpty();
     assertThat(old.all(ValidatingAdmissionPolicyBinding.class)).isEmpty();
     assertThat(old.all(Deployment.class)).hasSize(1);
-    assertThat(RenderedChart.render("v1.30.0", Map.of()).all(ValidatingAdmissionPolicy.class)).hasSize(1);
+    assertThat(RenderedChart.render("v1.30.0", Map.of()).all(ValidatingAdmissionPolicy.class))
+        .hasSize(1);
   }
 
   @Test
@@ -456,7 +495,8 @@ class HelmChartTest {
     assertThat(defaults.kind("ServiceMonitor")).isEmpty();
     List<HasMetadata> monitors = custom.kind("ServiceMonitor");
 
-    assertThat(monitors).extracting(o -> o.getMetadata().getName())
+    assertThat(monitors)
+        .extracting(o -> o.getMetadata().getName())
         .containsExactlyInAnyOrder(OPERATOR, OPERATOR + "-agent");
     for (HasMetadata monitor : monitors) {
       assertThat(monitor.getApiVersion()).isEqualTo("monitoring.coreos.com/v1");
@@ -467,11 +507,15 @@ class HelmChartTest {
           custom.all(Service.class).stream()
               .filter(s -> s.getMetadata().getLabels().entrySet().containsAll(selector.entrySet()))
               .toList();
-      assertThat(selected).as("services selected by %s", monitor.getMetadata().getName()).hasSize(1);
+      assertThat(selected)
+          .as("services selected by %s", monitor.getMetadata().getName())
+          .hasSize(1);
       JsonNode endpoint = json(monitor).at("/spec/endpoints/0");
       assertThat(endpoint.at("/port").asText()).isEqualTo("metrics");
       assertThat(endpoint.at("/path").asText()).isEqualTo("/metrics");
-      assertThat(selected.getFirst().getSpec().getPorts()).extracting(p -> p.getName()).contains("metrics");
+      assertThat(selected.getFirst().getSpec().getPorts())
+          .extracting(p -> p.getName())
+          .contains("metrics");
     }
   }
 
@@ -552,7 +596,8 @@ class HelmChartTest {
   void namespaceObjectAllowsPrivilegedAgentsWhenRequested() {
     assertThat(defaults.all(Namespace.class)).isEmpty();
     Namespace ns =
-        RenderedChart.render(Map.of("namespace.create", true)).get(Namespace.class, RenderedChart.NAMESPACE);
+        RenderedChart.render(Map.of("namespace.create", true))
+            .get(Namespace.class, RenderedChart.NAMESPACE);
 
     assertThat(ns.getMetadata().getLabels())
         .containsEntry("pod-security.kubernetes.io/enforce", "privileged");
@@ -561,7 +606,9 @@ class HelmChartTest {
   // --- helpers ---
 
   private static List<String> kindsAndNames(RenderedChart chart) {
-    return chart.objects().stream().map(o -> o.getKind() + "/" + o.getMetadata().getName()).toList();
+    return chart.objects().stream()
+        .map(o -> o.getKind() + "/" + o.getMetadata().getName())
+        .toList();
   }
 
   private static List<PolicyRule> allRules(RenderedChart chart) {
@@ -574,16 +621,23 @@ class HelmChartTest {
   /** Expands rules into "group/resource:verb" strings ("" is the core group). */
   private static List<String> permissions(List<PolicyRule> rules) {
     return rules.stream()
-        .flatMap(r -> r.getApiGroups().stream()
-            .flatMap(g -> r.getResources().stream()
-                .flatMap(res -> r.getVerbs().stream().map(v -> g + "/" + res + ":" + v))))
+        .flatMap(
+            r ->
+                r.getApiGroups().stream()
+                    .flatMap(
+                        g ->
+                            r.getResources().stream()
+                                .flatMap(
+                                    res ->
+                                        r.getVerbs().stream().map(v -> g + "/" + res + ":" + v))))
         .toList();
   }
 
   private static Map<String, String> env(Container c) {
     return c.getEnv().stream()
         .filter(e -> e.getValue() != null)
-        .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue, (a, b) -> b, LinkedHashMap::new));
+        .collect(
+            Collectors.toMap(EnvVar::getName, EnvVar::getValue, (a, b) -> b, LinkedHashMap::new));
   }
 
   private static JsonNode json(HasMetadata o) {
@@ -592,7 +646,9 @@ class HelmChartTest {
 
   private static Map<String, String> matchLabels(HasMetadata monitor) {
     Map<String, String> labels = new LinkedHashMap<>();
-    json(monitor).at("/spec/selector/matchLabels").properties()
+    json(monitor)
+        .at("/spec/selector/matchLabels")
+        .properties()
         .forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
     return labels;
   }

@@ -21,12 +21,16 @@ final class RenderedChart {
 
   static final String RELEASE = "tcp-tuning-operator";
   static final String NAMESPACE = "tcp-tuning-system";
+
   /** Kubernetes version to render for; helm-java assumes 1.20 otherwise, below kubeVersion. */
   static final String KUBE_VERSION = "v1.33.0";
 
-  private static final Pattern SOURCE = Pattern.compile("^# Source: [^/]+/(\\S+)$", Pattern.MULTILINE);
+  private static final Pattern SOURCE =
+      Pattern.compile("^# Source: [^/]+/(\\S+)$", Pattern.MULTILINE);
 
-  /** One rendered YAML document and the chart file it came from (e.g. templates/rbac-agent.yaml). */
+  /**
+   * One rendered YAML document and the chart file it came from (e.g. templates/rbac-agent.yaml).
+   */
   record Document(String source, String yaml, HasMetadata object) {}
 
   private final List<Document> documents;
@@ -70,7 +74,8 @@ final class RenderedChart {
         throw new IllegalStateException("rendered document without a '# Source:' line:\n" + part);
       }
       String yaml = part.strip() + "\n";
-      documents.add(new Document(source.group(1), yaml, Serialization.unmarshal(yaml, HasMetadata.class)));
+      documents.add(
+          new Document(source.group(1), yaml, Serialization.unmarshal(yaml, HasMetadata.class)));
     }
     return new RenderedChart(documents);
   }
@@ -99,6 +104,7 @@ final class RenderedChart {
   <T extends HasMetadata> T get(Class<T> type, String name) {
     return find(type, name)
         .orElseThrow(
-            () -> new AssertionError("no " + type.getSimpleName() + " named " + name + " rendered"));
+            () ->
+                new AssertionError("no " + type.getSimpleName() + " named " + name + " rendered"));
   }
 }
