@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.marcnuri.helm.DryRun;
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.LintResult;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -532,7 +534,7 @@ class HelmChartTest {
     assertThat(alerts.get("TcpTuningTimeWaitBucketOverflow").get("expr").asText())
         .isEqualTo("increase(tcptuning_tcpext_tcp_time_wait_overflow_total[10m]) > 0");
     assertThat(alerts.get("TcpTuningPolicyNodesFailing").get("expr").asText())
-        .isEqualTo("tcptuning_policy_nodes{state=\"failed\"} > 0");
+        .isEqualTo("max by (policy) (tcptuning_policy_nodes{state=\"failed\"}) > 0");
     // Prometheus' own templates must survive Helm's: {{ $labels.node }} reaches the annotation.
     assertThat(alerts.get("TcpTuningTimeWaitPressureHigh").at("/annotations/summary").asText())
         .contains("{{ $labels.node }}")
@@ -601,6 +603,41 @@ class HelmChartTest {
 
     assertThat(ns.getMetadata().getLabels())
         .containsEntry("pod-security.kubernetes.io/enforce", "privileged");
+  }
+
+  @Test
+  void notesTellTheUserWhatToRunNext() {
+    String notes = notes(RenderedChart.KUBE_VERSION, Map.of());
+
+    assertThat(notes)
+        .contains("kubectl get ttp")
+        .contains("kubectl get ttns")
+        .contains("kubectl wait --for=condition=Ready ttp/NAME")
+        .contains(
+            "kubectl label namespace tcp-tuning-system"
+                + " pod-security.kubernetes.io/enforce=privileged")
+        .contains("ValidatingAdmissionPolicy");
+    assertThat(notes(RenderedChart.KUBE_VERSION, Map.of("examplePolicy.enabled", true)))
+        .contains("kubectl wait --for=condition=Ready ttp/observe-only");
+    assertThat(notes(RenderedChart.KUBE_VERSION, Map.of("namespace.create", true)))
+        .doesNotContain("kubectl label namespace");
+    // On an old cluster the user learns that the policy was left out, and why.
+    assertThat(notes("v1.29.9", Map.of())).contains("was not", "installed", "Kubernetes < 1.30");
+  }
+
+  /** NOTES.txt as `helm install --dry-run=client` prints it (templates do not render it). */
+  private static String notes(String kubeVersion, Map<String, Object> values) {
+    InstallCommand install =
+        new Helm(ProjectPaths.chart())
+            .install()
+            .withName(RenderedChart.RELEASE)
+            .withNamespace(RenderedChart.NAMESPACE)
+            .withKubeVersion(kubeVersion)
+            .clientOnly()
+            .withDryRunOption(DryRun.CLIENT);
+    values.forEach(install::set);
+    String output = install.call().getOutput();
+    return output.substring(output.indexOf("NOTES:"));
   }
 
   // --- helpers ---
