@@ -1,0 +1,53 @@
+package io.tcptuning.node.census;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The few libc socket calls the netlink census needs, as FFM downcalls that capture errno.
+ * Linked on first use; a JVM without native access fails here and the census falls back to /proc.
+ * Assumes an LP64 Linux (size_t and ssize_t are 64-bit): x86_64 and aarch64.
+ */
+final class Libc {
+  static final int EINTR = 4;
+  static final int EAGAIN = 11;
+
+  private static final Linker LINKER = Linker.nativeLinker();
+  static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+  private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+  /** int socket(int domain, int type, int protocol) */
+  static final MethodHandle SOCKET = downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+  /** int bind(int fd, const struct sockaddr *addr, socklen_t len) */
+  static final MethodHandle BIND = downcall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+  /** int setsockopt(int fd, int level, int name, const void *value, socklen_t len) */
+  static final MethodHandle SETSOCKOPT =
+      downcall("setsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+  /** ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen) */
+  static final MethodHandle SENDTO =
+      downcall("sendto", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+  /** ssize_t recv(int fd, void *buf, size_t len, int flags) */
+  static final MethodHandle RECV = downcall("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+  /** int close(int fd) */
+  static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+  private Libc() {}
+
+  private static MethodHandle downcall(String name, FunctionDescriptor descriptor) {
+    var symbol = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+    return LINKER.downcallHandle(symbol, descriptor, Linker.Option.captureCallState("errno"));
+  }
+
+  static int errno(MemorySegment capture) {
+    return (int) ERRNO.get(capture, 0L);
+  }
+}

@@ -1,0 +1,243 @@
+package io.tcptuning.node.census;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tcptuning.node.Netns;
+import io.tcptuning.node.ProcNet;
+import io.tcptuning.node.census.TimeWaitCensus.Source;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The census against real kernel sockets. A throwaway namespace gets thousands of client-side
+ * TIME_WAIT sockets with known destinations (IPv4 and IPv6) plus server-side TIME_WAIT on a
+ * listening port inside the ephemeral range; a second one gets IPv4-mapped IPv6 clients only
+ * (mixing AF_INET and mapped clients in one namespace made Linux 6.18 reset a few TIME_WAIT
+ * sockets now and then, TcpOutRsts equal to the loss, which would make known counts flaky).
+ * The census runs in-process on a thread that setns(2)'d into the namespace, and as
+ * {@code tcptune census} inside it; both are compared with the generator's counts and with ss.
+ */
+class TimeWaitCensusNamespaceTest {
+  private static final int RANGE_SIZE = 60999 - 32768 + 1;
+  private static final Map<String, Long> KNOWN =
+      Map.of(
+          "127.0.0.1:7001", 1500L,
+          "127.0.0.2:7001", 400L,
+          "127.0.0.1:7002", 800L,
+          "[::1]:7003", 900L);
+  private static final int SERVER_SIDE = 200;
+  private static final long TOTAL = 1500 + 400 + 800 + 900 + SERVER_SIDE;
+  private static final int MAPPED = 300;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static Netns ns;
+  private static Netns mappedNs;
+  private static Process holder;
+  private static long ssCount;
+  private static List<String[]> ssRows;
+  private static CensusReport netlink;
+  private static CensusReport proc;
+  private static CensusReport top2;
+  private static long sockstat;
+  private static long mappedSsCount;
+  private static CensusReport mappedNetlink;
+  private static CensusReport mappedProc;
+  private static JsonNode cliJson;
+  private static JsonNode cliNoNativeAccess;
+  private static String cliTable;
+
+  @BeforeAll
+  static void makeTimeWaitSockets() throws Exception {
+    assumeThat(Netns.canCreate()).as("namespace tests need root").isTrue();
+    ns = Netns.create("tcptune-census");
+    // Deterministic ports: no reuse of TIME_WAIT ports for new loopback connections.
+    ns.sysctl("net.ipv4.tcp_tw_reuse", "0");
+    // The listener comes first, as servers do: connect() then never picks its port, so every
+    // TIME_WAIT socket on port 40000 is server-side.
+    holder = ns.builder(Netns.java(TimeWaitLoad.class.getName(), "--serve-close-first", "127.0.0.1:40000", String.valueOf(SERVER_SIDE))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    var ready = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8)).readLine();
+    assertThat(ready).isEqualTo("ready");
+    String created = ns.exec(Netns.java(TimeWaitLoad.class.getName(), "inet:127.0.0.1:7001=1500", "inet:127.0.0.2:7001=400", "inet:127.0.0.1:7002=800", "inet6:[::1]:7003=900").toArray(String[]::new));
+    assertThat(created).contains("created 3600 failed 0");
+
+    ssCount = Long.parseLong(ns.sh("ss -tan state time-wait | wc -l").strip()) - 1;
+    ssRows = ns.exec("ss", "-Htan", "state", "time-wait").lines().map(l -> l.trim().split("\\s+")).toList();
+    netlink = ns.inside(() -> new TimeWaitCensus(ProcNet.PROC, Source.NETLINK).take(50));
+    proc = ns.inside(() -> new TimeWaitCensus(ProcNet.PROC, Source.PROC).take(50));
+    top2 = ns.inside(() -> TimeWaitCensus.forCurrentNamespace().take(2));
+    sockstat = ns.inside(() -> TimeWaitCensus.forCurrentNamespace().timeWaitTotal());
+    cliJson = JSON.readTree(ns.exec(cli(true, "census", "--json")));
+    // Native access denied: the auto source must fall back to /proc on its own.
+    cliNoNativeAccess = JSON.readTree(ns.exec(cli(false, "census", "--json", "--top", "50")));
+    cliTable = ns.exec(cli(true, "census", "--top", "3"));
+
+    mappedNs = Netns.create("tcptune-census-mapped");
+    mappedNs.sysctl("net.ipv4.tcp_tw_reuse", "0");
+    assertThat(mappedNs.exec(Netns.java(TimeWaitLoad.class.getName(), "inet6:127.0.0.1:7004=" + MAPPED).toArray(String[]::new))).contains("created " + MAPPED + " failed 0");
+    mappedSsCount = Long.parseLong(mappedNs.sh("ss -tan state time-wait | wc -l").strip()) - 1;
+    mappedNetlink = mappedNs.inside(() -> new TimeWaitCensus(ProcNet.PROC, Source.NETLINK).take(10));
+    mappedProc = mappedNs.inside(() -> new TimeWaitCensus(ProcNet.PROC, Source.PROC).take(10));
+  }
+
+  private static String[] cli(boolean nativeAccess, String... args) {
+    var cmd = new ArrayList<>(Netns.java("io.tcptuning.cli.Main", args));
+    if (!nativeAccess) {
+      cmd.remove("--enable-native-access=ALL-UNNAMED");
+      cmd.add(1, "--illegal-native-access=deny");
+    }
+    return cmd.toArray(String[]::new);
+  }
+
+  @AfterAll
+  static void deleteNamespaces() throws Exception {
+    try {
+      if (holder != null) {
+        holder.getOutputStream().close();
+        if (!holder.waitFor(10, TimeUnit.SECONDS)) {
+          holder.destroyForcibly();
+        }
+      }
+    } finally {
+      try {
+        if (ns != null) {
+          ns.close();
+        }
+      } finally {
+        if (mappedNs != null) {
+          mappedNs.close();
+        }
+      }
+    }
+  }
+
+  private static Map<String, Long> destinations(CensusReport report) {
+    var out = new TreeMap<String, Long>();
+    report.topDestinations().forEach(d -> out.put(d.address(), d.sockets()));
+    return out;
+  }
+
+  private static Map<String, Long> destinations(JsonNode report) {
+    var out = new TreeMap<String, Long>();
+    report.get("destinations").forEach(d -> out.put(d.get("destination").asText(), d.get("sockets").asLong()));
+    return out;
+  }
+
+  @Test
+  void totalEqualsSsAndSockstatIncludingIpv6() {
+    assertThat(ssCount).isEqualTo(TOTAL);
+    assertThat(netlink.source()).isEqualTo("netlink");
+    assertThat(netlink.timeWaitTotal()).isEqualTo(ssCount);
+    // sockstat's tw covers IPv6 too: the 900 [::1] sockets are part of TOTAL.
+    assertThat(sockstat).isEqualTo(ssCount);
+    assertThat(netlink.pressure()).isCloseTo((double) TOTAL / RANGE_SIZE, Offset.offset(1e-12));
+  }
+
+  @Test
+  void perDestinationCountsAreTheGeneratorsOnes() {
+    assertThat(destinations(netlink)).isEqualTo(new TreeMap<>(KNOWN));
+    assertThat(netlink.destinationCount()).isEqualTo(KNOWN.size());
+    Destination first = netlink.topDestinations().getFirst();
+    assertThat(first.address()).isEqualTo("127.0.0.1:7001");
+    assertThat(first.pressure()).isCloseTo(1500.0 / RANGE_SIZE, Offset.offset(1e-12));
+    assertThat(netlink.maxDestinationPressure()).isEqualTo(first.pressure());
+    assertThat(netlink.topDestinations()).extracting(Destination::sockets).isSortedAccordingTo((a, b) -> Long.compare(b, a));
+  }
+
+  @Test
+  void perDestinationCountsMatchSs() {
+    // ss columns with a state filter: Recv-Q Send-Q Local:Port Peer:Port.
+    var fromSs = new TreeMap<String, Long>();
+    for (String[] row : ssRows) {
+      if (!row[2].endsWith(":40000")) { // server side sits on the listener's port: no ephemeral port
+        fromSs.merge(row[3], 1L, Long::sum);
+      }
+    }
+    assertThat(destinations(netlink)).isEqualTo(fromSs);
+  }
+
+  @Test
+  void procFallbackAgreesWithNetlink() {
+    assertThat(proc.source()).isEqualTo("proc");
+    assertThat(proc.timeWaitTotal()).isEqualTo(ssCount);
+    assertThat(proc.topDestinations()).isEqualTo(netlink.topDestinations());
+    assertThat(proc.destinationCount()).isEqualTo(netlink.destinationCount());
+    assertThat(proc.listeningPorts()).isEqualTo(netlink.listeningPorts());
+  }
+
+  @Test
+  void listenerPortInsideTheRangeIsNotAnEphemeralPort() {
+    assertThat(netlink.listeningPorts()).containsExactly(40000);
+    // The 200 server-side TIME_WAIT sockets count in the total but are no destination.
+    assertThat(destinations(netlink).keySet()).allMatch(KNOWN::containsKey);
+  }
+
+  @Test
+  void ipv4MappedDestinationsFoldIntoIpv4() {
+    assertThat(mappedSsCount).isEqualTo(MAPPED);
+    assertThat(destinations(mappedNetlink)).containsExactly(Map.entry("127.0.0.1:7004", (long) MAPPED));
+    assertThat(mappedNetlink.timeWaitTotal()).isEqualTo(MAPPED);
+    assertThat(mappedProc.topDestinations()).isEqualTo(mappedNetlink.topDestinations());
+    // The namespaces are separate: the other one's sockets are not seen here.
+    assertThat(mappedNetlink.listeningPorts()).isEmpty();
+  }
+
+  @Test
+  void topLimitsTheListNotTheCount() {
+    assertThat(destinations(top2)).containsOnlyKeys("127.0.0.1:7001", "[::1]:7003");
+    assertThat(top2.destinationCount()).isEqualTo(KNOWN.size());
+    assertThat(top2.maxTwBucketsHeadroom()).isEqualTo(top2.maxTwBuckets() - TOTAL);
+    assertThat(top2.tcpExt()).containsKeys("ListenOverflows", "ListenDrops", "TCPTimeWaitOverflow");
+  }
+
+  @Test
+  void cliJsonHasTheDocumentedShape() {
+    assertThat(cliJson.get("kernel").asText()).matches("\\d+\\.\\d+.*");
+    assertThat(cliJson.get("source").asText()).isEqualTo("netlink");
+    assertThat(cliJson.get("timeWait").get("total").asLong()).isEqualTo(TOTAL);
+    assertThat(cliJson.get("timeWait").get("sockstat").asLong()).isEqualTo(TOTAL);
+    assertThat(cliJson.get("timeWait").get("maxTwBucketsHeadroom").asLong()).isEqualTo(cliJson.get("timeWait").get("maxTwBuckets").asLong() - TOTAL);
+    JsonNode range = cliJson.get("portRange");
+    assertThat(List.of(range.get("min").asInt(), range.get("max").asInt(), range.get("size").asInt())).containsExactly(32768, 60999, RANGE_SIZE);
+    assertThat(cliJson.get("pressure").asDouble()).isCloseTo((double) TOTAL / RANGE_SIZE, Offset.offset(1e-12));
+    assertThat(destinations(cliJson)).isEqualTo(new TreeMap<>(KNOWN));
+    JsonNode d = cliJson.get("destinations").get(0);
+    assertThat(d.fieldNames()).toIterable().containsExactly("destination", "sockets", "pressure");
+    assertThat(d.get("pressure").asDouble()).isCloseTo(1500.0 / RANGE_SIZE, Offset.offset(1e-12));
+    JsonNode nat = cliJson.get("nat");
+    assertThat(nat.get("detected").isBoolean() || nat.get("detected").isNull()).isTrue();
+    assertThat(nat.get("evidence").isArray() && !nat.get("evidence").isEmpty()).isTrue();
+    assertThat(cliJson.get("tcpExt").get("TCPTimeWaitOverflow").asLong()).isZero();
+    assertThat(cliJson.get("listeningPorts").toString()).isEqualTo("[40000]");
+  }
+
+  @Test
+  void cliFallsBackToProcWithoutNativeAccess() {
+    assertThat(cliNoNativeAccess.get("source").asText()).isEqualTo("proc");
+    assertThat(cliNoNativeAccess.get("timeWait").get("total").asLong()).isEqualTo(TOTAL);
+    assertThat(destinations(cliNoNativeAccess)).isEqualTo(new TreeMap<>(KNOWN));
+  }
+
+  @Test
+  void cliTableShowsTheHottestDestinationsAsPercentages() {
+    assertThat(cliTable)
+        .contains("TIME_WAIT sockets    3,800")
+        .contains("32768-60999 (28,232 ports)")
+        .contains("Top destinations (3 of 4)")
+        .containsPattern("127\\.0\\.0\\.1:7001 +1,500 +5\\.31%")
+        .containsPattern("\\[::1]:7003 +900 +3\\.19%")
+        .containsPattern("Listening ports +40000");
+  }
+}
