@@ -65,7 +65,12 @@ public final class TuningPlanner {
     for (Sysctl s : Sysctl.values()) {
       Object v = s.valueIn(settings);
       if (v != null) {
-        out.put(s, Sysctl.canonical(v.toString()));
+        String value = Sysctl.canonical(v.toString());
+        // "01024 65535" passes the manifest pattern, but the kernel reads a leading 0 as octal.
+        if (s == Sysctl.IP_LOCAL_PORT_RANGE) {
+          value = PortRange.parseManifest(value).map(PortRange::toString).orElse(value);
+        }
+        out.put(s, value);
       }
     }
     return out;

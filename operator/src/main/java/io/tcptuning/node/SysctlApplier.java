@@ -1,0 +1,362 @@
+package io.tcptuning.node;
+
+import io.tcptuning.domain.Action;
+import io.tcptuning.domain.Plan;
+import io.tcptuning.domain.PlannedSysctl;
+import io.tcptuning.domain.PortRange;
+import io.tcptuning.domain.Sysctl;
+import io.tcptuning.node.OriginalsJournal.Entries;
+import io.tcptuning.node.SysctlOutcome.Status;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out plans on one network namespace: journals the originals durably before the first
+ * write, writes, reads back, and on any failure rolls back everything the run wrote. Also gives
+ * sysctls back: those a policy no longer sets, everything on a handover to another policy, and
+ * everything on revert. Every apply and revert holds the journal lock.
+ */
+public final class SysctlApplier {
+  private static final Logger LOG = LoggerFactory.getLogger(SysctlApplier.class);
+
+  /** A tuned sysctl whose value is no longer the desired one ({@code actual} null: no file). */
+  public record Drift(Sysctl sysctl, String desired, String actual) {}
+
+  private final ProcSysctls sysctls;
+  private final OriginalsJournal journal;
+
+  public SysctlApplier(ProcSysctls sysctls, OriginalsJournal journal) {
+    this.sysctls = sysctls;
+    this.journal = journal;
+  }
+
+  /**
+   * Plans from the values read under the lock and carries the plan out. Refused lines are not
+   * written and do not fail the run.
+   *
+   * @throws JournalCorruptException when the journal cannot be trusted (nothing written)
+   * @throws IOException when the journal or the sysctls cannot be read before any write
+   */
+  public ApplyResult apply(TuningRequest request) throws IOException {
+    String policy = request.policy();
+    try (OriginalsJournal.Lock lock = journal.lock()) {
+      Optional<Entries> previous = journal.load();
+      Map<Sysctl, String> before = sysctls.readAll();
+      Run run = new Run(policy, before);
+      Optional<String> previousOwner = previous.map(Entries::owner).filter(o -> !o.equals(policy));
+      Plan plan = null;
+      Entries next = null;
+      boolean journalTouched = false;
+      try {
+        Entries base = Entries.empty(policy);
+        if (previous.isPresent()) {
+          Entries p = previous.get();
+          boolean handover = !p.ownedBy(policy);
+          List<Sysctl> giveBack =
+              p.originals().keySet().stream().filter(s -> handover || !request.desired().containsKey(s)).toList();
+          String why = handover ? "handover from policy=" + p.owner() : "no longer in the policy";
+          for (Sysctl s : giveBack) {
+            run.giveBack(s, p.originals().get(s), why);
+          }
+          base = handover ? base : p.without(giveBack);
+        }
+        // Plan from what is there now, after anything given back.
+        Map<Sysctl, String> current = run.wrote() ? sysctls.readAll() : before;
+        plan = request.planFor(current);
+        Map<Sysctl, String> originals = new EnumMap<>(Sysctl.class);
+        for (PlannedSysctl change : plan.changes()) {
+          originals.put(change.sysctl(), current.get(change.sysctl()));
+        }
+        next = base.withFirstOriginals(originals);
+        // The originals are on disk before the first write of the plan.
+        if (!previous.equals(Optional.of(next))) {
+          journalTouched = true;
+          save(next);
+        }
+        for (PlannedSysctl change : plan.changes()) {
+          run.change(change.sysctl(), current.get(change.sysctl()), change.desired());
+        }
+        return new ApplyResult(policy, plan, run.outcomes(plan), run.givenBack(), previousOwner, Optional.empty());
+      } catch (IOException | WriteFailed e) {
+        String failure = e instanceof WriteFailed wf ? wf.getMessage() : "journal: " + e.getMessage();
+        return rollBack(run, plan, previous, next, journalTouched, previousOwner, failure);
+      }
+    }
+  }
+
+  private ApplyResult rollBack(
+      Run run,
+      Plan plan,
+      Optional<Entries> previous,
+      Entries next,
+      boolean journalTouched,
+      Optional<String> previousOwner,
+      String failure) {
+    String policy = run.policy;
+    LOG.warn("policy={} apply failed: {}; rolling back what this run wrote", policy, failure);
+    boolean clean = run.rollBack();
+    String summary = failure + "; " + (clean ? "rolled back everything this run wrote" : "ROLLBACK INCOMPLETE, see the sysctls marked Failed");
+    if (journalTouched) {
+      try {
+        if (clean) {
+          // Values are as before the run, so the journal from before the run is true again.
+          if (previous.isPresent()) {
+            save(previous.get());
+          } else {
+            journal.delete();
+          }
+        } else {
+          // Some value is stuck somewhere: keep every original ever known.
+          Entries union = previous.orElse(Entries.empty(policy)).withFirstOriginals(next.originals());
+          save(union);
+        }
+      } catch (IOException e) {
+        summary += "; the journal could not be restored: " + e.getMessage();
+      }
+    }
+    return new ApplyResult(
+        policy,
+        plan == null ? new Plan(List.of(), List.of()) : plan,
+        plan == null ? List.of() : run.outcomes(plan),
+        run.givenBack(),
+        previousOwner,
+        Optional.of(summary));
+  }
+
+  /**
+   * Puts back exactly the journaled originals, verifies them and removes the journal. With an
+   * owner, touches nothing when the journal belongs to another policy. Nothing to revert is a
+   * success.
+   *
+   * @throws JournalCorruptException when the journal cannot be trusted (nothing written)
+   */
+  public RevertResult revert(String ownerOrNull) throws IOException {
+    try (OriginalsJournal.Lock lock = journal.lock()) {
+      Optional<Entries> loaded = journal.load();
+      if (loaded.isEmpty()) {
+        return new RevertResult(
+            RevertResult.Outcome.NothingToRevert, Optional.empty(), List.of(), "no journal in " + journal.stateDir() + ": nothing to revert");
+      }
+      Entries entries = loaded.get();
+      if (ownerOrNull != null && !entries.ownedBy(ownerOrNull)) {
+        return new RevertResult(
+            RevertResult.Outcome.OwnedByAnotherPolicy,
+            Optional.of(entries.owner()),
+            List.of(),
+            "the journal belongs to policy=" + entries.owner() + "; policy=" + ownerOrNull + " has nothing to revert");
+      }
+      Run run = new Run(entries.owner(), sysctls.readAll());
+      Map<Sysctl, String> left = new EnumMap<>(Sysctl.class);
+      for (var e : entries.originals().entrySet()) {
+        try {
+          run.giveBack(e.getKey(), e.getValue(), "revert");
+        } catch (WriteFailed f) {
+          left.put(e.getKey(), e.getValue());
+        }
+      }
+      if (left.isEmpty()) {
+        journal.delete();
+        return new RevertResult(
+            RevertResult.Outcome.Reverted,
+            Optional.of(entries.owner()),
+            run.givenBack(),
+            "restored " + entries.originals().size() + " sysctl(s) of policy=" + entries.owner() + " and removed the journal");
+      }
+      // Keep what could not be put back, so that a later revert tries again.
+      save(new Entries(entries.owner(), left));
+      return new RevertResult(
+          RevertResult.Outcome.Failed,
+          Optional.of(entries.owner()),
+          run.givenBack(),
+          "could not restore " + left.keySet().stream().map(Sysctl::dottedName).toList() + "; the journal keeps them");
+    }
+  }
+
+  /** Tuned sysctls of the plan (Change or Keep) whose current value is not the desired one. */
+  public List<Drift> detectDrift(Plan plan) throws IOException {
+    List<Drift> out = new ArrayList<>();
+    for (PlannedSysctl line : plan.sysctls()) {
+      if (line.action() == Action.Refuse) {
+        continue;
+      }
+      String actual = sysctls.read(line.sysctl()).orElse(null);
+      if (!same(line.sysctl(), line.desired(), actual)) {
+        out.add(new Drift(line.sysctl(), line.desired(), actual));
+      }
+    }
+    return out;
+  }
+
+  /** The journal as it is now (for status reports). */
+  public Optional<Entries> journaled() throws IOException {
+    return journal.load();
+  }
+
+  private void save(Entries entries) throws IOException {
+    if (entries.originals().isEmpty()) {
+      journal.delete();
+    } else {
+      journal.store(entries);
+    }
+  }
+
+  /** Kernel values compare as values: "10240\t65535" is "10240 65535". */
+  static boolean same(Sysctl sysctl, String a, String b) {
+    if (a == null || b == null) {
+      return a == b;
+    }
+    if (sysctl == Sysctl.IP_LOCAL_PORT_RANGE) {
+      return PortRange.parseKernel(a).isPresent() && PortRange.parseKernel(a).equals(PortRange.parseKernel(b));
+    }
+    return Sysctl.canonical(a).equals(Sysctl.canonical(b));
+  }
+
+  /** A value for a log line: a port range is quoted so that "a b->c d" stays readable. */
+  static String show(String value) {
+    return value != null && value.contains(" ") ? "\"" + value + "\"" : String.valueOf(value);
+  }
+
+  /** A failed write or verification; the message names the sysctl. */
+  private static final class WriteFailed extends Exception {
+    WriteFailed(String message) {
+      super(message);
+    }
+  }
+
+  /** The writes of one run, in order, with the values from before the run for rolling back. */
+  private final class Run {
+    private final String policy;
+    private final Map<Sysctl, String> before;
+    private final Deque<Sysctl> touched = new ArrayDeque<>();
+    private final Map<Sysctl, SysctlOutcome> changed = new LinkedHashMap<>();
+    private final Map<Sysctl, SysctlOutcome> givenBack = new LinkedHashMap<>();
+
+    Run(String policy, Map<Sysctl, String> before) {
+      this.policy = policy;
+      this.before = before;
+    }
+
+    boolean wrote() {
+      return !touched.isEmpty();
+    }
+
+    void giveBack(Sysctl s, String original, String why) throws WriteFailed {
+      String was = before.get(s);
+      if (was == null) {
+        givenBack.put(s, new SysctlOutcome(s, null, original, null, Status.Missing, "Unsupported",
+            s.dottedName() + " no longer exists here; nothing to give back"));
+        LOG.warn("policy={} cannot restore {}: the file no longer exists ({})", policy, s.dottedName(), why);
+        return;
+      }
+      try {
+        write(s, original);
+      } catch (WriteFailed e) {
+        givenBack.put(s, new SysctlOutcome(s, was, original, null, Status.Failed, "SysctlWriteFailed", e.getMessage()));
+        throw e;
+      }
+      givenBack.put(s, new SysctlOutcome(s, was, original, original, Status.Restored, "Restored",
+          "restored the original " + original + " (" + why + ")"));
+      LOG.info("policy={} restored {} {}->{} ({})", policy, s.dottedName(), show(was), show(original), why);
+    }
+
+    void change(Sysctl s, String current, String desired) throws WriteFailed {
+      try {
+        write(s, desired);
+      } catch (WriteFailed e) {
+        changed.put(s, new SysctlOutcome(s, current, desired, null, Status.Failed, "SysctlWriteFailed", e.getMessage()));
+        throw e;
+      }
+      changed.put(s, new SysctlOutcome(s, current, desired, desired, Status.Applied, "Applied", current + " -> " + desired));
+      LOG.info("policy={} applied {} {}->{}", policy, s.dottedName(), show(current), show(desired));
+    }
+
+    private void write(Sysctl s, String value) throws WriteFailed {
+      touched.push(s); // before writing: a failed write may still have changed the value
+      String readBack;
+      try {
+        sysctls.write(s, value);
+        readBack = sysctls.read(s).orElse(null);
+      } catch (IOException | RuntimeException e) {
+        throw new WriteFailed(s.dottedName() + ": writing " + value + " failed: " + e);
+      }
+      if (!same(s, value, readBack)) {
+        throw new WriteFailed(s.dottedName() + ": wrote " + value + " but read back " + readBack);
+      }
+    }
+
+    /** Puts every touched sysctl back to its value from before the run; true when all verified. */
+    boolean rollBack() {
+      boolean clean = true;
+      List<Sysctl> done = new ArrayList<>();
+      while (!touched.isEmpty()) {
+        Sysctl s = touched.pop();
+        if (done.contains(s)) {
+          continue;
+        }
+        done.add(s);
+        String value = before.get(s);
+        String result;
+        boolean ok;
+        try {
+          sysctls.write(s, value);
+          String readBack = sysctls.read(s).orElse(null);
+          ok = same(s, value, readBack);
+          result = ok ? "rolled back to " + value : "rollback wrote " + value + " but read back " + readBack;
+        } catch (IOException | RuntimeException e) {
+          ok = false;
+          result = "rollback to " + value + " failed: " + e;
+        }
+        clean &= ok;
+        if (ok) {
+          LOG.info("policy={} rolled back {} to {}", policy, s.dottedName(), show(value));
+        } else {
+          LOG.error("policy={} {}: {}", policy, s.dottedName(), result);
+        }
+        mark(changed, s, ok, value, result);
+        mark(givenBack, s, ok, value, result);
+      }
+      return clean;
+    }
+
+    private void mark(Map<Sysctl, SysctlOutcome> outcomes, Sysctl s, boolean ok, String value, String result) {
+      SysctlOutcome o = outcomes.get(s);
+      if (o == null) {
+        return;
+      }
+      String message = o.status() == Status.Failed ? o.message() + "; " + result : result;
+      outcomes.put(s, new SysctlOutcome(s, o.before(), o.target(), ok ? value : null,
+          ok && o.status() != Status.Failed ? Status.RolledBack : Status.Failed, o.reason(), message));
+    }
+
+    List<SysctlOutcome> givenBack() {
+      return List.copyOf(givenBack.values());
+    }
+
+    /** One outcome per plan line; Change lines never reached are reported as not written. */
+    List<SysctlOutcome> outcomes(Plan plan) {
+      List<SysctlOutcome> out = new ArrayList<>();
+      for (PlannedSysctl line : plan.sysctls()) {
+        Sysctl s = line.sysctl();
+        out.add(
+            switch (line.action()) {
+              case Keep -> new SysctlOutcome(s, line.current(), line.desired(), line.current(), Status.AlreadySet, line.reason(), line.message());
+              case Refuse -> new SysctlOutcome(s, line.current(), line.desired(), line.current(), Status.Refused, line.reason(), line.message());
+              case Change -> Objects.requireNonNullElseGet(changed.get(s), () ->
+                  new SysctlOutcome(s, line.current(), line.desired(), line.current(), Status.NotAttempted, "NotAttempted",
+                      "not written: an earlier write of this run failed"));
+            });
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,283 @@
+package io.tcptuning.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tcptuning.domain.KernelVersion;
+import io.tcptuning.domain.NatVerdict;
+import io.tcptuning.domain.Sysctl;
+import io.tcptuning.domain.TuningPlanner;
+import io.tcptuning.node.OriginalsJournal.Entries;
+import io.tcptuning.node.SysctlOutcome.Status;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The applier against a /proc/sys fixture; the real kernel is in ApplyRevertNamespaceTest. */
+class SysctlApplierTest {
+  @TempDir Path tmp;
+  SysctlFixture fx;
+  OriginalsJournal journal;
+  SysctlApplier applier;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    fx = new SysctlFixture(Files.createDirectories(tmp.resolve("proc-sys")));
+    journal = new OriginalsJournal(tmp.resolve("state"));
+    applier = new SysctlApplier(fx.sysctls(), journal);
+  }
+
+  private static TuningRequest request(String policy, Map<Sysctl, String> desired) {
+    return new TuningRequest(policy, desired, KernelVersion.parse("6.18.44"), NatVerdict.none(List.of("no nat table")), false, Set.of());
+  }
+
+  private static Map<Sysctl, String> highChurn() {
+    Map<Sysctl, String> d = new EnumMap<>(Sysctl.class);
+    d.put(Sysctl.TCP_TW_REUSE, "1");
+    d.put(Sysctl.TCP_TIMESTAMPS, "1");
+    d.put(Sysctl.IP_LOCAL_PORT_RANGE, "10240 65535");
+    return d;
+  }
+
+  private Map<Sysctl, String> values() throws IOException {
+    return fx.sysctls().readAll();
+  }
+
+  @Test
+  void appliesChangesJournalsTheirOriginalsAndKeepsWhatIsAlreadySet() throws IOException {
+    ApplyResult r = applier.apply(request("high-churn", highChurn()));
+
+    assertThat(r.succeeded()).isTrue();
+    assertThat(r.sysctls()).extracting(SysctlOutcome::sysctl, SysctlOutcome::status, SysctlOutcome::before, SysctlOutcome::after)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(Sysctl.TCP_TW_REUSE, Status.Applied, "2", "1"),
+            org.assertj.core.groups.Tuple.tuple(Sysctl.TCP_TIMESTAMPS, Status.AlreadySet, "1", "1"),
+            org.assertj.core.groups.Tuple.tuple(Sysctl.IP_LOCAL_PORT_RANGE, Status.Applied, "32768 60999", "10240 65535"));
+    assertThat(values()).containsEntry(Sysctl.TCP_TW_REUSE, "1").containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "10240 65535");
+    // Only what changed is journaled: timestamps was never written.
+    assertThat(journal.load()).contains(new Entries("high-churn", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999")));
+  }
+
+  @Test
+  void reapplyIsANoOpAndNeverReplacesTheTrueOriginals() throws IOException {
+    applier.apply(request("high-churn", highChurn()));
+    byte[] journalBytes = Files.readAllBytes(journal.file());
+    Object inode = Files.getAttribute(journal.file(), "unix:ino");
+
+    ApplyResult again = applier.apply(request("high-churn", highChurn()));
+
+    assertThat(again.succeeded()).isTrue();
+    assertThat(again.sysctls()).extracting(SysctlOutcome::status).containsOnly(Status.AlreadySet);
+    assertThat(Files.readAllBytes(journal.file())).isEqualTo(journalBytes);
+    assertThat(Files.getAttribute(journal.file(), "unix:ino")).isEqualTo(inode);
+
+    // Someone changes a tuned value by hand; the next apply puts it back and the journal still
+    // holds the value from before the first apply, not the hand-set one.
+    fx.set(Sysctl.TCP_TW_REUSE, "0");
+    ApplyResult healed = applier.apply(request("high-churn", highChurn()));
+    assertThat(healed.sysctls().get(0).status()).isEqualTo(Status.Applied);
+    assertThat(journal.load().orElseThrow().originals()).containsEntry(Sysctl.TCP_TW_REUSE, "2");
+  }
+
+  @Test
+  void aChangedPolicyAddsNewOriginalsAndGivesBackWhatItNoLongerSets() throws IOException {
+    applier.apply(request("high-churn", highChurn()));
+
+    Map<Sysctl, String> v2 = new EnumMap<>(Sysctl.class);
+    v2.put(Sysctl.TCP_TW_REUSE, "1");
+    v2.put(Sysctl.TCP_FIN_TIMEOUT, "30");
+    ApplyResult r = applier.apply(request("high-churn", v2));
+
+    assertThat(r.succeeded()).isTrue();
+    assertThat(r.givenBack()).extracting(SysctlOutcome::sysctl, SysctlOutcome::status)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(Sysctl.IP_LOCAL_PORT_RANGE, Status.Restored));
+    assertThat(values())
+        .containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999")
+        .containsEntry(Sysctl.TCP_TW_REUSE, "1")
+        .containsEntry(Sysctl.TCP_FIN_TIMEOUT, "30");
+    assertThat(journal.load()).contains(new Entries("high-churn", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.TCP_FIN_TIMEOUT, "60")));
+  }
+
+  @Test
+  void aNewOwnerFirstGetsTheOldOwnersOriginalsBackThenJournalsAfresh() throws IOException {
+    applier.apply(request("high-churn", highChurn()));
+
+    Map<Sysctl, String> other = new EnumMap<>(Sysctl.class);
+    other.put(Sysctl.TCP_TW_REUSE, "1");
+    other.put(Sysctl.SOMAXCONN, "8192");
+    ApplyResult r = applier.apply(request("web-servers", other));
+
+    assertThat(r.succeeded()).isTrue();
+    assertThat(r.previousOwner()).contains("high-churn");
+    assertThat(r.givenBack()).extracting(SysctlOutcome::sysctl).containsExactly(Sysctl.TCP_TW_REUSE, Sysctl.IP_LOCAL_PORT_RANGE);
+    assertThat(values())
+        .containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999")
+        .containsEntry(Sysctl.TCP_TW_REUSE, "1")
+        .containsEntry(Sysctl.SOMAXCONN, "8192");
+    // The new owner's originals are the true ones (2, not the 1 the old owner had set).
+    assertThat(journal.load()).contains(new Entries("web-servers", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.SOMAXCONN, "4096")));
+  }
+
+  @Test
+  void afterAHandoverThePlanIsMadeFromTheGivenBackValues() throws IOException {
+    // The old owner turned timestamps on (original 0). The new owner asks for tw_reuse only: once
+    // timestamps are back to 0, reuse would silently do nothing, so it must be refused.
+    fx.set(Sysctl.TCP_TIMESTAMPS, "0");
+    applier.apply(request("old-owner", highChurn()));
+    assertThat(values()).containsEntry(Sysctl.TCP_TIMESTAMPS, "1");
+
+    ApplyResult r = applier.apply(request("new-owner", Map.of(Sysctl.TCP_TW_REUSE, "1")));
+
+    assertThat(r.sysctls()).singleElement().satisfies(o -> {
+      assertThat(o.status()).isEqualTo(Status.Refused);
+      assertThat(o.reason()).isEqualTo(TuningPlanner.TIMESTAMPS_DISABLED);
+    });
+    assertThat(values()).containsEntry(Sysctl.TCP_TIMESTAMPS, "0").containsEntry(Sysctl.TCP_TW_REUSE, "2");
+    assertThat(journal.load()).isEmpty();
+  }
+
+  @Test
+  void refusedSysctlsAreNeitherWrittenNorCreated() throws IOException {
+    Map<Sysctl, String> d = highChurn();
+    d.put(Sysctl.TCP_TW_RECYCLE, "1");
+
+    ApplyResult r = applier.apply(request("legacy", d));
+
+    assertThat(r.succeeded()).isTrue();
+    assertThat(r.sysctls()).filteredOn(o -> o.sysctl() == Sysctl.TCP_TW_RECYCLE).singleElement()
+        .extracting(SysctlOutcome::status, SysctlOutcome::reason)
+        .containsExactly(Status.Refused, TuningPlanner.KERNEL_REMOVED_SYSCTL);
+    assertThat(fx.file(Sysctl.TCP_TW_RECYCLE)).doesNotExist();
+    assertThat(journal.load().orElseThrow().originals()).doesNotContainKey(Sysctl.TCP_TW_RECYCLE);
+  }
+
+  @Test
+  void aFailedWriteRollsBackWhatTheRunWroteAndTheJournalKeepsEveryOriginal() throws IOException {
+    // The port range file is a symlink: it reads fine but every write to it fails (as a kernel
+    // rejecting the value would), including the rollback of that very file.
+    fx.symlink(Sysctl.IP_LOCAL_PORT_RANGE, Files.createDirectories(tmp.resolve("proc-sys/outside")));
+    Map<Sysctl, String> before = values();
+
+    ApplyResult r = applier.apply(request("high-churn", highChurn()));
+
+    assertThat(r.succeeded()).isFalse();
+    assertThat(r.failure()).get().asString().contains("net.ipv4.ip_local_port_range");
+    assertThat(values()).isEqualTo(before);
+    assertThat(r.sysctls()).extracting(SysctlOutcome::sysctl, SysctlOutcome::status)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(Sysctl.TCP_TW_REUSE, Status.RolledBack),
+            org.assertj.core.groups.Tuple.tuple(Sysctl.TCP_TIMESTAMPS, Status.AlreadySet),
+            org.assertj.core.groups.Tuple.tuple(Sysctl.IP_LOCAL_PORT_RANGE, Status.Failed));
+    // The rollback of the failing file could not be verified, so the journal keeps the
+    // originals of everything the run may have touched.
+    assertThat(journal.load()).contains(new Entries("high-churn", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999")));
+  }
+
+  @Test
+  void whenARollbackCannotBeVerifiedTheJournalKeepsTheOldAndTheNewOriginals() throws IOException {
+    // (A failure with a clean rollback, where the journal returns to exactly what it was, needs a
+    // kernel that rejects a value: ApplyRevertNamespaceTest.)
+    applier.apply(request("high-churn", Map.of(Sysctl.TCP_FIN_TIMEOUT, "30")));
+    fx.symlink(Sysctl.SOMAXCONN, Files.createDirectories(tmp.resolve("proc-sys/outside")));
+    Map<Sysctl, String> v2 = new EnumMap<>(Sysctl.class);
+    v2.put(Sysctl.TCP_TW_REUSE, "1");
+    v2.put(Sysctl.TCP_FIN_TIMEOUT, "30");
+    v2.put(Sysctl.SOMAXCONN, "8192");
+    Map<Sysctl, String> before = values();
+
+    ApplyResult r = applier.apply(request("high-churn", v2));
+
+    assertThat(r.succeeded()).isFalse();
+    assertThat(r.failure()).get().asString().contains("net.core.somaxconn", "ROLLBACK INCOMPLETE");
+    assertThat(values()).isEqualTo(before);
+    assertThat(journal.load().orElseThrow().originals())
+        .containsExactlyInAnyOrderEntriesOf(Map.of(Sysctl.TCP_FIN_TIMEOUT, "60", Sysctl.TCP_TW_REUSE, "2", Sysctl.SOMAXCONN, "4096"));
+  }
+
+  @Test
+  void revertPutsBackExactlyTheOriginalsRemovesTheJournalAndIsIdempotent() throws IOException {
+    fx.set(Sysctl.TCP_TW_REUSE, "0");
+    fx.set(Sysctl.IP_LOCAL_PORT_RANGE, "40000\t40999");
+    Map<Sysctl, String> before = values();
+    applier.apply(request("high-churn", highChurn()));
+    assertThat(values()).isNotEqualTo(before);
+
+    RevertResult r = applier.revert(null);
+
+    assertThat(r.outcome()).isEqualTo(RevertResult.Outcome.Reverted);
+    assertThat(r.owner()).contains("high-churn");
+    assertThat(r.sysctls()).extracting(SysctlOutcome::status).containsOnly(Status.Restored);
+    assertThat(values()).isEqualTo(before);
+    assertThat(journal.file()).doesNotExist();
+
+    RevertResult again = applier.revert(null);
+    assertThat(again.outcome()).isEqualTo(RevertResult.Outcome.NothingToRevert);
+    assertThat(again.succeeded()).isTrue();
+    assertThat(values()).isEqualTo(before);
+  }
+
+  @Test
+  void revertForAnotherOwnerTouchesNothing() throws IOException {
+    applier.apply(request("high-churn", highChurn()));
+    Map<Sysctl, String> tuned = values();
+    byte[] journalBytes = Files.readAllBytes(journal.file());
+
+    RevertResult r = applier.revert("someone-else");
+
+    assertThat(r.outcome()).isEqualTo(RevertResult.Outcome.OwnedByAnotherPolicy);
+    assertThat(r.message()).contains("policy=high-churn");
+    assertThat(values()).isEqualTo(tuned);
+    assertThat(Files.readAllBytes(journal.file())).isEqualTo(journalBytes);
+
+    assertThat(applier.revert("high-churn").outcome()).isEqualTo(RevertResult.Outcome.Reverted);
+  }
+
+  @Test
+  void aCorruptJournalStopsApplyAndRevertWithNothingWrittenAndTheFileKept() throws IOException {
+    applier.apply(request("high-churn", highChurn()));
+    Map<Sysctl, String> tuned = values();
+    byte[] bytes = Files.readAllBytes(journal.file());
+    byte[] truncated = java.util.Arrays.copyOf(bytes, bytes.length - 10);
+    Files.write(journal.file(), truncated);
+
+    assertThatThrownBy(() -> applier.apply(request("high-churn", Map.of(Sysctl.TCP_FIN_TIMEOUT, "30"))))
+        .isInstanceOf(JournalCorruptException.class);
+    assertThatThrownBy(() -> applier.revert(null)).isInstanceOf(JournalCorruptException.class);
+    assertThatThrownBy(() -> applier.apply(request("another-owner", highChurn()))).isInstanceOf(JournalCorruptException.class);
+
+    assertThat(values()).isEqualTo(tuned);
+    assertThat(Files.readAllBytes(journal.file())).isEqualTo(truncated);
+  }
+
+  @Test
+  void aJournaledSysctlWhoseFileIsGoneIsReportedMissingAndDropped() throws IOException {
+    applier.apply(request("high-churn", highChurn()));
+    Files.delete(fx.file(Sysctl.IP_LOCAL_PORT_RANGE));
+
+    RevertResult r = applier.revert(null);
+
+    assertThat(r.succeeded()).isTrue();
+    assertThat(r.sysctls()).extracting(SysctlOutcome::sysctl, SysctlOutcome::status)
+        .contains(org.assertj.core.groups.Tuple.tuple(Sysctl.IP_LOCAL_PORT_RANGE, Status.Missing));
+    assertThat(fx.file(Sysctl.IP_LOCAL_PORT_RANGE)).doesNotExist();
+    assertThat(values()).containsEntry(Sysctl.TCP_TW_REUSE, "2");
+  }
+
+  @Test
+  void driftListsTunedSysctlsThatNoLongerHaveTheirDesiredValue() throws IOException {
+    ApplyResult r = applier.apply(request("high-churn", highChurn()));
+    assertThat(applier.detectDrift(r.plan())).isEmpty();
+
+    fx.set(Sysctl.TCP_TW_REUSE, "0");
+    fx.set(Sysctl.IP_LOCAL_PORT_RANGE, "10240\t65535"); // the kernel's tab is not drift
+
+    assertThat(applier.detectDrift(r.plan())).containsExactly(new SysctlApplier.Drift(Sysctl.TCP_TW_REUSE, "1", "0"));
+  }
+}
