@@ -41,7 +41,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -111,11 +113,15 @@ public final class Agent implements AutoCloseable {
       });
       r.run();
     }, "kernel"));
-    this.api = Executors.newSingleThreadExecutor(r -> {
+    // Started here, on the caller's thread: a thread inherits the network namespace of the
+    // thread that creates it, and the API server is reached from the agent's own namespace.
+    ThreadPoolExecutor apiPool = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
       Thread t = new Thread(r, "api");
       t.setDaemon(true);
       return t;
     });
+    apiPool.prestartAllCoreThreads();
+    this.api = apiPool;
   }
 
   /** Applies, reports, then runs the census loop and watches the policy. Returns once started. */
@@ -163,6 +169,7 @@ public final class Agent implements AutoCloseable {
     } else {
       applyPolicy();
     }
+    lastCensus = census.take(TOP_DESTINATIONS); // the port range may just have changed
     report(true);
   }
 
@@ -367,7 +374,7 @@ public final class Agent implements AutoCloseable {
         case Applied -> SysctlState.Applied;
         case AlreadySet -> SysctlState.Unchanged;
         case Refused, Missing -> SysctlState.Refused;
-        case Failed, RolledBack -> SysctlState.Failed;
+        case Failed, RolledBack, NotAttempted -> SysctlState.Failed;
         case Restored -> SysctlState.Unchanged;
       };
       String original = originals.getOrDefault(o.sysctl(), o.before());
@@ -426,13 +433,7 @@ public final class Agent implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    PolicyVerdict verdict = null;
-    try {
-      verdict = api.submit(() -> reporter.verdict(config.policyName())).get(5, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      LOG.warn("policy={} node={} shutting down without reaching the API server ({}); leaving the node as it is",
-          config.policyName(), config.nodeName(), rootMessage(e));
-    }
+    PolicyVerdict verdict = verdictAtShutdown();
     if (verdict != null && verdict.revert() && !lettingGo) {
       ExecutorService last = Executors.newSingleThreadExecutor(r -> new Thread(() -> {
         config.netns().ifPresent(ns -> {
@@ -465,6 +466,16 @@ public final class Agent implements AutoCloseable {
       http.close();
     }
     reporter.close();
+  }
+
+  private PolicyVerdict verdictAtShutdown() {
+    try {
+      return api.submit(() -> reporter.verdict(config.policyName())).get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("policy={} node={} shutting down without reaching the API server ({}); leaving the node as it is",
+          config.policyName(), config.nodeName(), rootMessage(e));
+      return null;
+    }
   }
 
   private static String rootMessage(Throwable e) {

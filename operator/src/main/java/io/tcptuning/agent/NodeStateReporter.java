@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
@@ -25,6 +26,19 @@ public final class NodeStateReporter implements AutoCloseable {
   public NodeStateReporter(Supplier<KubernetesClient> clientFactory, String nodeName) {
     this.clientFactory = clientFactory;
     this.nodeName = nodeName;
+  }
+
+  /**
+   * The agent's client settings: fail fast and let the agent's own backoff pace the retries, so
+   * that a write during an API outage does not hold the reporting thread for minutes.
+   */
+  public static KubernetesClientBuilder tuned(KubernetesClientBuilder builder) {
+    return builder.editOrNewConfig()
+        .withRequestRetryBackoffLimit(1)
+        .withRequestRetryBackoffInterval(500)
+        .withConnectionTimeout(5_000)
+        .withRequestTimeout(10_000)
+        .endConfig();
   }
 
   synchronized KubernetesClient client() {

@@ -3,6 +3,7 @@ package io.tcptuning.cli;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.tcptuning.agent.Agent;
 import io.tcptuning.agent.AgentConfig;
+import io.tcptuning.agent.NodeStateReporter;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -31,7 +32,7 @@ public final class AgentCommand implements Callable<Integer> {
       System.err.println("tcptune agent: " + e.getMessage());
       return Main.EXIT_INVALID;
     }
-    Agent agent = new Agent(config, () -> new KubernetesClientBuilder().build(), Clock.systemUTC());
+    Agent agent = new Agent(config, () -> NodeStateReporter.tuned(new KubernetesClientBuilder()).build(), Clock.systemUTC());
     CountDownLatch stopped = new CountDownLatch(1);
     // SIGTERM: stop; the agent decides from the API whether this is a restart or a goodbye.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

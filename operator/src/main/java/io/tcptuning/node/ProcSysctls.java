@@ -46,7 +46,8 @@ public final class ProcSysctls {
   public Optional<String> read(Sysctl sysctl) throws IOException {
     Path file = fileOf(sysctl);
     try {
-      return Optional.of(Sysctl.canonical(Files.readString(file, StandardCharsets.US_ASCII)));
+      // Never Files.readString here: see ProcFiles (it would read "3" for "32768 60999").
+      return Optional.of(Sysctl.canonical(ProcFiles.read(file)));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }

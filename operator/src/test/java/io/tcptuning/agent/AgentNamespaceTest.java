@@ -93,7 +93,7 @@ class AgentNamespaceTest {
   Agent startAgent(TcpTuningPolicy policy) throws Exception {
     AgentConfig config = new AgentConfig(NODE, policy.getMetadata().getName(), policy.getMetadata().getGeneration() == null ? 1 : policy.getMetadata().getGeneration(),
         policy.getSpec(), stateDir, Duration.ofMillis(200), Duration.ofHours(1), 0, Optional.of(ns.path()));
-    Agent agent = new Agent(config, api::newClient, Clock.systemUTC());
+    Agent agent = new Agent(config, () -> api.newClient(NodeStateReporter::tuned), Clock.systemUTC());
     agent.start();
     return agent;
   }
