@@ -23,6 +23,7 @@ public final class Main {
     CommandLine cmd = new CommandLine(new Main());
     // Subcommands, one line each:
     cmd.addSubcommand(new CensusCommand());
+    cmd.addSubcommand(new AgentCommand());
     return cmd;
   }
 
