@@ -23,6 +23,9 @@ public final class Main {
     CommandLine cmd = new CommandLine(new Main());
     // Subcommands, one line each:
     cmd.addSubcommand(new CensusCommand());
+    cmd.addSubcommand(new PlanCommand());
+    cmd.addSubcommand(new ApplyCommand());
+    cmd.addSubcommand(new RevertCommand());
     cmd.addSubcommand(new AgentCommand());
     return cmd;
   }

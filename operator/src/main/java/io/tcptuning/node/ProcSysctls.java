@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -46,7 +45,7 @@ public final class ProcSysctls {
   public Optional<String> read(Sysctl sysctl) throws IOException {
     Path file = fileOf(sysctl);
     try {
-      // Never Files.readString here: see ProcFiles (it would read "3" for "32768 60999").
+      // One large read: the kernel answers a read at a non-zero offset with EOF (see ProcFiles).
       return Optional.of(Sysctl.canonical(ProcFiles.read(file)));
     } catch (NoSuchFileException e) {
       return Optional.empty();

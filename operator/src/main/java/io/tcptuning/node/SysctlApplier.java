@@ -87,8 +87,9 @@ public final class SysctlApplier {
           run.change(change.sysctl(), current.get(change.sysctl()), change.desired());
         }
         return new ApplyResult(policy, plan, run.outcomes(plan), run.givenBack(), previousOwner, Optional.empty());
-      } catch (IOException | WriteFailed e) {
-        String failure = e instanceof WriteFailed wf ? wf.getMessage() : "journal: " + e.getMessage();
+      } catch (IOException | WriteFailed | RuntimeException e) {
+        // Whatever went wrong after the first write, the run's writes are undone.
+        String failure = e instanceof WriteFailed wf ? wf.getMessage() : e instanceof IOException ? "journal: " + e.getMessage() : e.toString();
         return rollBack(run, plan, previous, next, journalTouched, previousOwner, failure);
       }
     }
@@ -264,8 +265,7 @@ public final class SysctlApplier {
         givenBack.put(s, new SysctlOutcome(s, was, original, null, Status.Failed, "SysctlWriteFailed", e.getMessage()));
         throw e;
       }
-      givenBack.put(s, new SysctlOutcome(s, was, original, original, Status.Restored, "Restored",
-          "restored the original " + original + " (" + why + ")"));
+      givenBack.put(s, new SysctlOutcome(s, was, original, original, Status.Restored, "Restored", why));
       LOG.info("policy={} restored {} {}->{} ({})", policy, s.dottedName(), show(was), show(original), why);
     }
 

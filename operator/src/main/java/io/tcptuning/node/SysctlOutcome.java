@@ -9,6 +9,7 @@ import io.tcptuning.domain.Sysctl;
  * @param target value the run meant to leave (desired, or the original when giving back)
  * @param after value read back at the end (null: no file, or not read)
  * @param reason one CamelCase word; for plan lines, the planner's reason
+ * @param message for people; for a sysctl given back, why (revert, handover, dropped)
  */
 public record SysctlOutcome(
     Sysctl sysctl, String before, String target, String after, Status status, String reason, String message) {

@@ -1,0 +1,111 @@
+package io.tcptuning.cli;
+
+import io.tcptuning.api.v1alpha1.Mode;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
+import io.tcptuning.domain.Plan;
+import io.tcptuning.node.ApplyResult;
+import io.tcptuning.node.JournalCorruptException;
+import io.tcptuning.node.NodeFacts;
+import io.tcptuning.node.OriginalsJournal;
+import io.tcptuning.node.ProcSysctls;
+import io.tcptuning.node.SysctlApplier;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code tcptune apply -f POLICY}: plan, journal the originals, write, verify. */
+@Command(
+    name = "apply",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Apply a policy's sysctls to the current network namespace: plan, journal the original values"
+          + " durably, write, read back. Refused sysctls are reported and left alone. Idempotent;"
+          + " spec.mode DryRun plans only.",
+      "Exit codes: 0 everything not refused is in place, 1 a write failed (what this run wrote was"
+          + " rolled back) or the journal cannot be used, 2 invalid policy (nothing written)."
+    })
+public final class ApplyCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = {"-f", "--filename"}, required = true, paramLabel = "POLICY",
+      description = "TcpTuningPolicy manifest, YAML or JSON; - reads standard input.")
+  String file;
+
+  @Option(names = "--state-dir", paramLabel = "DIR", description = "Where the originals journal lives (default: ${DEFAULT-VALUE}).")
+  Path stateDir = OriginalsJournal.DEFAULT_STATE_DIR;
+
+  @Option(names = "--json", description = "Print JSON instead of text.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    var out = spec.commandLine().getOut();
+    var err = spec.commandLine().getErr();
+    TcpTuningPolicy policy;
+    try {
+      policy = new PolicyManifestReader().read(file);
+    } catch (InvalidPolicyException e) {
+      err.println(e.getMessage());
+      return Main.EXIT_INVALID;
+    }
+    String name = policy.getMetadata().getName();
+    NodeFacts facts = NodeFacts.readCurrentNamespace();
+    if (policy.getSpec().effectiveMode() == Mode.DryRun) {
+      return dryRun(policy, facts);
+    }
+    quietApplierLog();
+    ApplyResult result;
+    try {
+      result = new SysctlApplier(new ProcSysctls(), new OriginalsJournal(stateDir)).apply(PlanCommand.request(policy, facts));
+    } catch (JournalCorruptException e) {
+      err.println("policy=" + name + " " + e.getMessage());
+      return Main.EXIT_FAILED;
+    } catch (IOException e) {
+      err.println("policy=" + name + " nothing written: " + e);
+      return Main.EXIT_FAILED;
+    }
+    if (json) {
+      NodeCommandOutput.json(out, NodeCommandOutput.applyJson(result, facts));
+    } else {
+      NodeCommandOutput.applyText(out, result, facts);
+    }
+    out.flush();
+    return result.succeeded() ? 0 : Main.EXIT_FAILED;
+  }
+
+  private int dryRun(TcpTuningPolicy policy, NodeFacts facts) {
+    var out = spec.commandLine().getOut();
+    var err = spec.commandLine().getErr();
+    Plan plan;
+    try {
+      plan = PlanCommand.request(policy, facts).planFor(new ProcSysctls().readAll());
+    } catch (IOException e) {
+      err.println("cannot read " + ProcSysctls.PROC_SYS + ": " + e.getMessage());
+      return Main.EXIT_FAILED;
+    }
+    String name = policy.getMetadata().getName();
+    if (json) {
+      var m = NodeCommandOutput.planJson(name, facts, plan);
+      m.put("mode", Mode.DryRun.name());
+      m.put("result", "DryRun");
+      NodeCommandOutput.json(out, m);
+    } else {
+      NodeCommandOutput.planText(out, name, facts, plan);
+      out.println("policy=" + name + " mode DryRun: planned only, nothing written");
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** The command prints every outcome itself; the applier's INFO log would repeat it on stderr. */
+  static void quietApplierLog() {
+    String key = "org.slf4j.simpleLogger.log." + SysctlApplier.class.getName();
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, "warn");
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package io.tcptuning.cli;
+
+import io.tcptuning.node.JournalCorruptException;
+import io.tcptuning.node.OriginalsJournal;
+import io.tcptuning.node.ProcSysctls;
+import io.tcptuning.node.RevertResult;
+import io.tcptuning.node.SysctlApplier;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code tcptune revert}: put back the journaled originals and remove the journal. */
+@Command(
+    name = "revert",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Put back exactly the sysctl values journaled before the first apply, verify them, and remove"
+          + " the journal. Nothing to revert is success.",
+      "Exit codes: 0 reverted or nothing to revert, 1 a value could not be put back (the journal"
+          + " keeps it) or the journal cannot be used, 2 invalid options."
+    })
+public final class RevertCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--state-dir", paramLabel = "DIR", description = "Where the originals journal lives (default: ${DEFAULT-VALUE}).")
+  Path stateDir = OriginalsJournal.DEFAULT_STATE_DIR;
+
+  @Option(names = "--policy", paramLabel = "NAME", description = "Revert only if this policy owns the journal.")
+  String policy;
+
+  @Option(names = "--json", description = "Print JSON instead of text.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    var out = spec.commandLine().getOut();
+    var err = spec.commandLine().getErr();
+    if (policy != null && !OriginalsJournal.validOwner(policy)) {
+      err.println("--policy: must be a Kubernetes object name (lower-case letters, digits, '-' and '.'), got " + io.tcptuning.domain.PolicyValidator.quote(policy));
+      return Main.EXIT_INVALID;
+    }
+    ApplyCommand.quietApplierLog();
+    RevertResult result;
+    try {
+      result = new SysctlApplier(new ProcSysctls(), new OriginalsJournal(stateDir)).revert(policy);
+    } catch (JournalCorruptException e) {
+      err.println(e.getMessage());
+      return Main.EXIT_FAILED;
+    } catch (IOException e) {
+      err.println("nothing reverted: " + e);
+      return Main.EXIT_FAILED;
+    }
+    if (json) {
+      NodeCommandOutput.json(out, NodeCommandOutput.revertJson(result));
+    } else {
+      NodeCommandOutput.revertText(out, result);
+    }
+    out.flush();
+    return result.succeeded() ? 0 : Main.EXIT_FAILED;
+  }
+}
