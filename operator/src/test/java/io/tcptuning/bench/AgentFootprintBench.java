@@ -1,0 +1,144 @@
+package io.tcptuning.bench;
+
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.tcptuning.agent.PolicySpecJson;
+import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
+import io.tcptuning.node.ProcFiles;
+import io.tcptuning.testing.MockApiServer;
+import io.tcptuning.testing.TestNamespace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Agent footprint (issue "Performance"): runs the real {@code tcptune.jar agent} process against
+ * the mock API server, tuning a namespace of its own, and prints for each JVM flag set the time
+ * to its first node report, its RSS and its idle CPU at the default 15 s census interval, beside
+ * the targets (RSS <= 64 MiB, CPU <= 5 millicores, first report <= 2 s) as ratios.
+ *
+ * <p>Run: {@code operator/src/test/bench/agent-footprint.sh [window-seconds]} (root, after
+ * {@code ./mvnw package}).
+ */
+public final class AgentFootprintBench {
+  static final String NODE = "bench-node";
+
+  public static void main(String[] args) throws Exception {
+    Path jar = Path.of(args.length > 0 ? args[0] : "target/tcptune.jar").toAbsolutePath();
+    int window = args.length > 1 ? Integer.parseInt(args[1]) : 60;
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Map<String, List<String>> flagSets = new java.util.LinkedHashMap<>();
+    flagSets.put("image defaults", List.of("-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAMPercentage=70", "--enable-native-access=ALL-UNNAMED"));
+    flagSets.put("agent flags", agentFlags());
+    Path aot = Files.createTempFile("tcptune-agent", ".aot");
+    Files.delete(aot);
+    List<String> rows = new ArrayList<>();
+    try (MockApiServer api = new MockApiServer(); KubernetesClient client = api.newClient(); TestNamespace ns = TestNamespace.create("bench-agent")) {
+      client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).withLabels(Map.of("tcptuning.io/profile", "high-churn")).endMetadata().build()).create();
+      TcpTuningPolicy policy = Serialization.unmarshal(Files.readString(Path.of("../deploy/examples/high-churn-clients.yaml")), TcpTuningPolicy.class);
+      client.resource(policy).create();
+      Path kubeconfig = Files.createTempFile("tcptune-bench", ".kubeconfig");
+      Files.writeString(kubeconfig, """
+          apiVersion: v1
+          kind: Config
+          clusters: [{name: mock, cluster: {server: "http://127.0.0.1:%d"}}]
+          users: [{name: bench, user: {token: bench}}]
+          contexts: [{name: mock, context: {cluster: mock, user: bench}}]
+          current-context: mock
+          """.formatted(api.port()));
+      // A training run records the AOT cache (JEP 483/514) that the last flag set uses.
+      List<String> training = new ArrayList<>(agentFlags());
+      training.add("-XX:AOTCacheOutput=" + aot);
+      run(java, training, jar, kubeconfig, ns, client, policy, 5);
+      if (Files.exists(aot)) {
+        List<String> withAot = new ArrayList<>(agentFlags());
+        withAot.add("-XX:AOTCache=" + aot);
+        flagSets.put("agent flags + AOT cache", withAot);
+      }
+      for (var e : flagSets.entrySet()) {
+        Result r = run(java, e.getValue(), jar, kubeconfig, ns, client, policy, window);
+        rows.add("%-26s %8d %10.1f %10.1f %10.2f %12.2f %10.2f".formatted(e.getKey(), r.firstReportMs,
+            r.rssMiB, r.hwmMiB, r.millicores, r.rssMiB / 64.0, r.millicores / 5.0));
+      }
+    } finally {
+      Files.deleteIfExists(aot);
+    }
+    System.out.printf("%nAgent footprint, %d s idle window at the default 15 s census interval (targets: RSS 64 MiB, 5 millicores, first report 2000 ms)%n", window);
+    System.out.printf("%-26s %8s %10s %10s %10s %12s %10s%n", "JVM flags", "1st rpt", "RSS MiB", "peak MiB", "mCPU", "RSS/target", "CPU/target");
+    rows.forEach(System.out::println);
+  }
+
+  /** The agent's flags, as the DaemonSet sets them in JAVA_TOOL_OPTIONS. */
+  static List<String> agentFlags() {
+    return List.of("-XX:+UseSerialGC", "-Xmx40m", "-Xss256k", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=16m",
+        "-XX:MaxMetaspaceSize=96m", "-XX:+UseCompactObjectHeaders", "-XX:CICompilerCount=1", "--enable-native-access=ALL-UNNAMED");
+  }
+
+  record Result(long firstReportMs, double rssMiB, double hwmMiB, double millicores) {}
+
+  static Result run(String java, List<String> flags, Path jar, Path kubeconfig, TestNamespace ns, KubernetesClient client,
+      TcpTuningPolicy policy, int windowSeconds) throws Exception {
+    client.resources(TcpTuningNodeState.class).withName(NODE).delete();
+    while (client.resources(TcpTuningNodeState.class).withName(NODE).get() != null) {
+      Thread.sleep(20);
+    }
+    Path state = Files.createTempDirectory("tcptune-bench-state");
+    List<String> cmd = new ArrayList<>(List.of(java));
+    cmd.addAll(flags);
+    cmd.addAll(List.of("-jar", jar.toString(), "agent"));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().putAll(Map.of(
+        "KUBECONFIG", kubeconfig.toString(), "NODE_NAME", NODE, "TCPTUNE_POLICY_NAME", policy.getMetadata().getName(),
+        "TCPTUNE_POLICY_SPEC", PolicySpecJson.write(policy.getSpec()), "TCPTUNE_STATE_DIR", state.toString(),
+        "TCPTUNE_AGENT_PORT", "0", "TCPTUNE_NETNS", ns.path().toString()));
+    long t0 = System.nanoTime();
+    Process p = pb.start();
+    try {
+      long firstReport = -1;
+      while (firstReport < 0 && System.nanoTime() - t0 < 60_000_000_000L) {
+        var st = client.resources(TcpTuningNodeState.class).withName(NODE).get();
+        if (st != null && st.getStatus() != null) {
+          firstReport = (System.nanoTime() - t0) / 1_000_000;
+        } else {
+          Thread.sleep(10);
+        }
+      }
+      Thread.sleep(5_000); // let start-up settle before measuring idle
+      long ticks0 = cpuTicks(p.pid());
+      long w0 = System.nanoTime();
+      Thread.sleep(windowSeconds * 1000L);
+      long ticks1 = cpuTicks(p.pid());
+      double seconds = (System.nanoTime() - w0) / 1e9;
+      double millicores = (ticks1 - ticks0) / 100.0 / seconds * 1000;
+      if (System.getenv("TCPTUNE_BENCH_NMT") != null) {
+        var jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(p.pid()),
+            "VM.native_memory", "summary").redirectErrorStream(true).start();
+        System.out.println(new String(jcmd.getInputStream().readAllBytes()));
+      }
+      return new Result(firstReport, statusKb(p.pid(), "VmRSS") / 1024.0, statusKb(p.pid(), "VmHWM") / 1024.0, millicores);
+    } finally {
+      p.destroy();
+      p.waitFor();
+    }
+  }
+
+  /** utime + stime of the whole process, in clock ticks (USER_HZ = 100 on Linux). */
+  static long cpuTicks(long pid) throws Exception {
+    String stat = ProcFiles.read(Path.of("/proc", Long.toString(pid), "stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  }
+
+  static long statusKb(long pid, String key) throws Exception {
+    for (String line : ProcFiles.read(Path.of("/proc", Long.toString(pid), "status")).split("\n")) {
+      if (line.startsWith(key + ":")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return -1;
+  }
+}
