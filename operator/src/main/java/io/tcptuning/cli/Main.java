@@ -22,6 +22,7 @@ public final class Main {
   public static CommandLine commandLine() {
     CommandLine cmd = new CommandLine(new Main());
     // Subcommands, one line each:
+    cmd.addSubcommand(new io.tcptuning.operator.OperatorCommand());
     return cmd;
   }
 
