@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +66,8 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
   private final StatusDebouncer debouncer;
   private final PolicyMetrics metrics;
   private final Function<Context<TcpTuningPolicy>, ClusterView> views;
+
+  private final AtomicLong reconciles = new AtomicLong();
 
   private volatile InformerEventSource<Node, TcpTuningPolicy> nodeSource;
   private volatile InformerEventSource<TcpTuningNodeState, TcpTuningPolicy> nodeStateSource;
@@ -133,6 +136,7 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
 
   @Override
   public UpdateControl<TcpTuningPolicy> reconcile(TcpTuningPolicy policy, Context<TcpTuningPolicy> context) {
+    reconciles.incrementAndGet();
     String name = policy.getMetadata().getName();
     ClusterView view = views.apply(context);
     Collection<TcpTuningPolicy> policies = view.policies();
@@ -199,6 +203,11 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
   /** Status writes since start. */
   public long statusWrites() {
     return statusWriter.writes();
+  }
+
+  /** Reconciliations (not clean-ups) since start. */
+  public long reconciles() {
+    return reconciles.get();
   }
 
   private UpdateControl<TcpTuningPolicy> afterWrite(String name, PolicyStatusWriter.Outcome outcome) {
