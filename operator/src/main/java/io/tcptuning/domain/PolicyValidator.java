@@ -92,7 +92,7 @@ public final class PolicyValidator {
   }
 
   /** Quotes a user value for a message, escaping control characters so that it prints on one line. */
-  static String quote(String s) {
+  public static String quote(String s) {
     if (s == null) {
       return "null";
     }

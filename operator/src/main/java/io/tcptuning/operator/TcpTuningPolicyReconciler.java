@@ -267,7 +267,10 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
     Candidate self = NodeAssignment.candidate(policy);
     List<Candidate> higher = new ArrayList<>();
     for (Candidate c : NodeAssignment.candidates(policies, self.name())) {
-      if (PolicyArbiter.outranks(c, self)) {
+      // A selector the API server would reject in a node affinity cannot go into ours. That
+      // policy is InvalidSpec; where it still has agents, they see the arbitration themselves
+      // and stand by as Superseded.
+      if (PolicyArbiter.outranks(c, self) && NodeSelectorValidation.validate(c.selector()).isEmpty()) {
         higher.add(c);
       }
     }
@@ -277,6 +280,9 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
 
   static List<Violation> validate(TcpTuningPolicy policy) {
     List<Violation> out = new ArrayList<>(PolicyValidator.validate(policy.getSpec()));
+    if (policy.getSpec() != null) {
+      out.addAll(0, NodeSelectorValidation.validate(policy.getSpec().getNodeSelector()));
+    }
     String name = policy.getMetadata().getName();
     if (name.length() > MAX_NAME_LENGTH) {
       out.add(0, new Violation("metadata.name", "is " + name.length() + " characters long; accepted at most " + MAX_NAME_LENGTH + " (it labels the agent pods)"));

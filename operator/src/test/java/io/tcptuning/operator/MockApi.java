@@ -10,15 +10,12 @@ import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /** Helpers for tests against fabric8's KubernetesMockServer in CRUD mode. */
 final class MockApi {
@@ -32,18 +29,22 @@ final class MockApi {
 
   private MockApi() {}
 
-  /** Registers the CRDs the build generated (with their status subresource) in the mock. */
+  /**
+   * Registers the CRDs the build generated at process-classes (target/classes, on the class path),
+   * with their status subresource, in the mock.
+   */
   static void registerCrds(KubernetesClient client) {
-    Path dir = Path.of("target", "classes", "META-INF", "fabric8");
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path f : files.filter(p -> p.getFileName().toString().endsWith("-v1.yml")).toList()) {
-        try (InputStream in = Files.newInputStream(f)) {
-          CustomResourceDefinition crd = client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
-          client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+    for (String plural : List.of("tcptuningpolicies", "tcptuningnodestates")) {
+      String resource = "META-INF/fabric8/" + plural + ".tcptuning.io-v1.yml";
+      try (InputStream in = MockApi.class.getClassLoader().getResourceAsStream(resource)) {
+        if (in == null) {
+          throw new IllegalStateException(resource + " is missing: the CRDs are generated at process-classes");
         }
+        CustomResourceDefinition crd = client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
+        client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("CRDs are generated at process-classes: run the build first", e);
     }
   }
 
