@@ -106,13 +106,6 @@ public record OperatorConfig(
     return new OperatorConfig(namespace, image, pullPolicy, serviceAccount, debounce, revert, leader, leaseNamespace, port);
   }
 
-  /** Defaults for tests: the given namespace, no debounce, no leader election, metrics off (port 0). */
-  public static OperatorConfig forTests(String namespace) {
-    return new OperatorConfig(
-        namespace, "tcptune:test", DEFAULT_PULL_POLICY, DEFAULT_AGENT_SERVICE_ACCOUNT,
-        Duration.ZERO, DEFAULT_REVERT_TIMEOUT, false, namespace, 0);
-  }
-
   public OperatorConfig withStatusDebounce(Duration d) {
     return new OperatorConfig(namespace, agentImage, agentImagePullPolicy, agentServiceAccount, d, revertTimeout, leaderElection, leaderElectionNamespace, metricsPort);
   }

@@ -29,7 +29,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class AgentDaemonSetFactoryTest {
-  private final AgentDaemonSetFactory factory = new AgentDaemonSetFactory(OperatorConfig.forTests("tuning"));
+  private final AgentDaemonSetFactory factory = new AgentDaemonSetFactory(Fixtures.config("tuning"));
 
   private DaemonSet build(TcpTuningPolicy p) {
     return factory.build(p, AgentNodeAffinity.of(p.getSpec().getNodeSelector(), List.of()).affinity());

@@ -25,6 +25,13 @@ import java.util.Map;
 final class Fixtures {
   private Fixtures() {}
 
+  /** Operator configuration for tests: this namespace, no debounce, no leader election, any metrics port. */
+  static OperatorConfig config(String namespace) {
+    return new OperatorConfig(
+        namespace, "tcptune:test", OperatorConfig.DEFAULT_PULL_POLICY, OperatorConfig.DEFAULT_AGENT_SERVICE_ACCOUNT,
+        java.time.Duration.ZERO, OperatorConfig.DEFAULT_REVERT_TIMEOUT, false, namespace, 0);
+  }
+
   static TcpTuningPolicy policy(String name, int priority, LabelSelector selector) {
     TcpTuningPolicy p = new TcpTuningPolicy();
     p.setMetadata(new ObjectMetaBuilder().withName(name).withUid("uid-" + name).withGeneration(1L).withCreationTimestamp("2025-01-01T00:00:00Z").build());

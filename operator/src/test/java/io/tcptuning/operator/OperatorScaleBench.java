@@ -70,7 +70,7 @@ public final class OperatorScaleBench {
       parallel(pool, nodes, node -> client.resource(node).create());
       System.out.printf("%n== %s, %d nodes ==%n", title, n);
 
-      OperatorConfig config = OperatorConfig.forTests(NS).withStatusDebounce(OperatorConfig.DEFAULT_STATUS_DEBOUNCE);
+      OperatorConfig config = Fixtures.config(NS).withStatusDebounce(OperatorConfig.DEFAULT_STATUS_DEBOUNCE);
       gc();
       long heapBefore = heapUsed();
       TcpTuningOperator[] holder = {TcpTuningOperator.create(client, config, new SimpleMeterRegistry(), Clock.systemUTC())};

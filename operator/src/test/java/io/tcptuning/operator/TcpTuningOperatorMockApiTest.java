@@ -31,7 +31,7 @@ class TcpTuningOperatorMockApiTest {
   KubernetesMockServer server;
   KubernetesClient client;
 
-  private final OperatorConfig config = OperatorConfig.forTests(NAMESPACE).withStatusDebounce(Duration.ofMillis(200));
+  private final OperatorConfig config = Fixtures.config(NAMESPACE).withStatusDebounce(Duration.ofMillis(200));
 
   @BeforeEach
   void setUp() {

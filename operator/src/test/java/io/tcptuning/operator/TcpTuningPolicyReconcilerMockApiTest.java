@@ -58,7 +58,7 @@ class TcpTuningPolicyReconcilerMockApiTest {
   void setUp() {
     MockApi.registerCrds(client);
     clock = new MockApi.TestClock(Instant.now());
-    config = OperatorConfig.forTests(NAMESPACE);
+    config = Fixtures.config(NAMESPACE);
     reconciler = newReconciler(config);
   }
 
