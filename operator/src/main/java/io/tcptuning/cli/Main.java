@@ -1,5 +1,6 @@
 package io.tcptuning.cli;
 
+import io.tcptuning.operator.OperatorCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -27,6 +28,7 @@ public final class Main {
     cmd.addSubcommand(new ApplyCommand());
     cmd.addSubcommand(new RevertCommand());
     cmd.addSubcommand(new AgentCommand());
+    cmd.addSubcommand(new OperatorCommand());
     return cmd;
   }
 

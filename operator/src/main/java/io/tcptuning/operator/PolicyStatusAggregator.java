@@ -1,0 +1,297 @@
+package io.tcptuning.operator;
+
+import static io.tcptuning.operator.Conditions.DEGRADED;
+import static io.tcptuning.operator.Conditions.PROGRESSING;
+import static io.tcptuning.operator.Conditions.READY;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Node;
+import io.tcptuning.api.v1alpha1.NodePhase;
+import io.tcptuning.api.v1alpha1.SysctlState;
+import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
+import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicyStatus;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicyStatus.NodeCounts;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicyStatus.RefusalSummary;
+import io.tcptuning.domain.Violation;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * Builds a policy's status in one place from the nodes, the other policies and the nodes'
+ * reports, and says when it is unchanged so that nothing is written. Pure; tested without a
+ * cluster.
+ */
+public final class PolicyStatusAggregator {
+
+  /** Example nodes per refusal entry. */
+  public static final int EXAMPLE_NODES = 3;
+
+  public static final String REASON_AS_EXPECTED = "AsExpected";
+  public static final String REASON_INVALID_SPEC = "InvalidSpec";
+  public static final String REASON_NODES_FAILING = "NodesFailing";
+  public static final String REASON_ROLLOUT_IN_PROGRESS = "RolloutInProgress";
+  public static final String REASON_ROLLOUT_COMPLETE = "RolloutComplete";
+  public static final String REASON_NO_NODES_SELECTED = "NoNodesSelected";
+  public static final String REASON_ALL_SUPERSEDED = "AllNodesSuperseded";
+  public static final String REASON_REVERTING = "Reverting";
+  public static final String REASON_REVERT_TIMED_OUT = "RevertTimedOut";
+  public static final String REASON_WRITE_FAILED = "SysctlWriteFailed";
+  public static final String REASON_REFUSED = "RefusedOnNodes";
+  public static final String REASON_AFFINITY_TOO_COMPLEX = "AffinityTooComplex";
+
+  /**
+   * @param policy the policy whose status this is
+   * @param policies every policy (this one may be among them)
+   * @param nodes every node
+   * @param nodeStates every node's report
+   * @param violations of the policy's spec; non-empty means InvalidSpec
+   * @param affinityNote set when the agents' affinity could not exclude superseded nodes
+   * @param now for the transition times of changed conditions
+   */
+  public record Input(
+      TcpTuningPolicy policy,
+      Collection<TcpTuningPolicy> policies,
+      Collection<Node> nodes,
+      Collection<TcpTuningNodeState> nodeStates,
+      List<Violation> violations,
+      Optional<String> affinityNote,
+      Instant now) {}
+
+  /** The fresh status, and whether it differs from the policy's current one. */
+  public record Result(TcpTuningPolicyStatus status, boolean changed) {
+    public boolean isNoUpdate() {
+      return !changed;
+    }
+  }
+
+  /** How far a deleted policy's nodes are with their revert. */
+  public record RevertProgress(int total, int reverted, List<String> waiting) {
+    public boolean done() {
+      return reverted >= total;
+    }
+
+    public String message() {
+      return reverted + "/" + total + " nodes reverted";
+    }
+  }
+
+  private PolicyStatusAggregator() {}
+
+  public static Result aggregate(Input in) {
+    TcpTuningPolicy policy = in.policy();
+    String name = policy.getMetadata().getName();
+    Long generation = policy.getMetadata().getGeneration();
+    List<Condition> previous = previousConditions(policy);
+
+    NodeAssignment.Split split = NodeAssignment.split(policy, in.policies(), in.nodes());
+    Map<String, TcpTuningNodeStateStatus> reports = reportsByNode(in.nodeStates());
+
+    int applied = 0;
+    int failed = 0;
+    int refused = 0;
+    int pending = 0;
+    Double maxPressure = null;
+    String maxPressureNode = null;
+    Map<List<String>, Set<String>> refusals = new TreeMap<>(PolicyStatusAggregator::compareKeys);
+    Set<String> refusalReasons = new HashSet<>();
+    for (Node node : split.tuned()) {
+      String nodeName = node.getMetadata().getName();
+      TcpTuningNodeStateStatus r = reports.get(nodeName);
+      if (r != null && r.getTimeWait() != null) {
+        double p = round(r.getTimeWait().getMaxDestinationPressure());
+        if (maxPressure == null || p > maxPressure || (p == maxPressure && nodeName.compareTo(maxPressureNode) < 0)) {
+          maxPressure = p;
+          maxPressureNode = nodeName;
+        }
+      }
+      boolean current = r != null && name.equals(r.getPolicy()) && Objects.equals(generation, r.getPolicyGeneration());
+      NodePhase phase = current ? r.getPhase() : null;
+      if (phase == NodePhase.Applied || phase == NodePhase.Planned) {
+        applied++;
+      } else if (phase == NodePhase.Failed) {
+        failed++;
+      } else {
+        pending++; // no report for this generation yet, or the agent still sees itself superseded
+      }
+      if (current) {
+        boolean any = false;
+        for (var s : r.getSysctls()) {
+          if (s.getState() == SysctlState.Refused) {
+            any = true;
+            String reason = s.getReason() == null ? "Refused" : s.getReason();
+            refusals.computeIfAbsent(List.of(String.valueOf(s.getName()), reason), k -> new TreeSet<>()).add(nodeName);
+            refusalReasons.add(reason);
+          }
+        }
+        if (any) {
+          refused++;
+        }
+      }
+    }
+
+    TcpTuningPolicyStatus status = new TcpTuningPolicyStatus();
+    status.setObservedGeneration(generation);
+    int tuned = split.tuned().size();
+    status.setNodes(new NodeCounts(split.selected().size(), applied, refused, failed, split.superseded().size(), pending));
+    status.setMaxPressure(maxPressure);
+    status.setMaxPressureNode(maxPressureNode);
+    List<RefusalSummary> summaries = new ArrayList<>();
+    refusals.forEach(
+        (k, nodes) -> summaries.add(new RefusalSummary(k.get(0), k.get(1), nodes.size(), nodes.stream().limit(EXAMPLE_NODES).toList())));
+    status.setRefusals(summaries);
+
+    String appliedMsg = applied + "/" + tuned + " nodes applied";
+    List<Condition> conditions = new ArrayList<>();
+    if (!in.violations().isEmpty()) {
+      String msg = in.violations().stream().map(Violation::toString).collect(Collectors.joining("; "));
+      conditions.add(Conditions.of(READY, false, REASON_INVALID_SPEC, msg, generation, previous, in.now()));
+      conditions.add(Conditions.of(PROGRESSING, false, REASON_INVALID_SPEC, "the agents keep the last valid spec: " + msg, generation, previous, in.now()));
+    } else {
+      if (failed > 0) {
+        conditions.add(Conditions.of(READY, false, REASON_NODES_FAILING, appliedMsg + ", " + failed + " failed", generation, previous, in.now()));
+      } else if (pending > 0) {
+        conditions.add(Conditions.of(READY, false, REASON_ROLLOUT_IN_PROGRESS, appliedMsg + ", " + pending + " pending", generation, previous, in.now()));
+      } else if (split.selected().isEmpty()) {
+        conditions.add(Conditions.of(READY, true, REASON_NO_NODES_SELECTED, "no Linux node matches spec.nodeSelector", generation, previous, in.now()));
+      } else if (tuned == 0) {
+        conditions.add(
+            Conditions.of(READY, true, REASON_ALL_SUPERSEDED,
+                "all " + split.selected().size() + " selected nodes are tuned by policies of higher priority", generation, previous, in.now()));
+      } else {
+        conditions.add(Conditions.of(READY, true, REASON_AS_EXPECTED, appliedMsg + supersededSuffix(split), generation, previous, in.now()));
+      }
+      if (pending > 0) {
+        conditions.add(Conditions.of(PROGRESSING, true, REASON_ROLLOUT_IN_PROGRESS, pending + " nodes pending, " + appliedMsg, generation, previous, in.now()));
+      } else {
+        conditions.add(Conditions.of(PROGRESSING, false, REASON_ROLLOUT_COMPLETE, appliedMsg, generation, previous, in.now()));
+      }
+    }
+    conditions.add(degraded(failed, refused, tuned, refusalReasons, summaries, in.affinityNote(), generation, previous, in.now()));
+    status.setConditions(conditions);
+
+    return new Result(status, !status.equals(policy.getStatus()));
+  }
+
+  /**
+   * The status of a policy being deleted: the counts of the last status stay, Ready and
+   * Progressing tell how far the revert is.
+   */
+  public static Result reverting(TcpTuningPolicy policy, RevertProgress progress, boolean timedOut, Instant now) {
+    TcpTuningPolicyStatus old = policy.getStatus() == null ? new TcpTuningPolicyStatus() : policy.getStatus();
+    List<Condition> previous = old.getConditions();
+    Long generation = policy.getMetadata().getGeneration();
+    TcpTuningPolicyStatus status = new TcpTuningPolicyStatus();
+    status.setObservedGeneration(generation);
+    status.setNodes(old.getNodes());
+    status.setMaxPressure(old.getMaxPressure());
+    status.setMaxPressureNode(old.getMaxPressureNode());
+    status.setRefusals(old.getRefusals());
+    List<Condition> conditions = new ArrayList<>();
+    if (timedOut) {
+      String msg = progress.message() + "; gave up waiting (" + String.join(", ", progress.waiting().stream().limit(EXAMPLE_NODES).toList())
+          + (progress.waiting().size() > EXAMPLE_NODES ? ", ..." : "") + " did not report Reverted)";
+      conditions.add(Conditions.of(READY, false, REASON_REVERT_TIMED_OUT, msg, generation, previous, now));
+      conditions.add(Conditions.of(PROGRESSING, false, REASON_REVERT_TIMED_OUT, msg, generation, previous, now));
+    } else {
+      conditions.add(Conditions.of(READY, false, REASON_REVERTING, progress.message(), generation, previous, now));
+      conditions.add(Conditions.of(PROGRESSING, !progress.done(), REASON_REVERTING, progress.message(), generation, previous, now));
+    }
+    Conditions.find(previous, DEGRADED).ifPresent(conditions::add);
+    status.setConditions(conditions);
+    return new Result(status, !status.equals(policy.getStatus()));
+  }
+
+  /**
+   * The nodes a deleted policy waits for: those whose report names the policy and whose node still
+   * exists, except where the agent wrote nothing (Superseded). Done when all say Reverted.
+   */
+  public static RevertProgress revertProgress(String policy, Collection<Node> nodes, Collection<TcpTuningNodeState> nodeStates) {
+    Set<String> existing = new HashSet<>();
+    for (Node n : nodes) {
+      existing.add(n.getMetadata().getName());
+    }
+    int total = 0;
+    int reverted = 0;
+    List<String> waiting = new ArrayList<>();
+    for (TcpTuningNodeState s : nodeStates) {
+      var st = s.getStatus();
+      String node = s.getMetadata().getName();
+      if (st == null || !policy.equals(st.getPolicy()) || !existing.contains(node) || st.getPhase() == NodePhase.Superseded) {
+        continue;
+      }
+      total++;
+      if (st.getPhase() == NodePhase.Reverted) {
+        reverted++;
+      } else {
+        waiting.add(node);
+      }
+    }
+    waiting.sort(null);
+    return new RevertProgress(total, reverted, waiting);
+  }
+
+  private static Condition degraded(
+      int failed, int refused, int tuned, Set<String> refusalReasons, List<RefusalSummary> summaries,
+      Optional<String> affinityNote, Long generation, List<Condition> previous, Instant now) {
+    if (failed > 0 || refused > 0) {
+      List<String> parts = new ArrayList<>();
+      if (failed > 0) {
+        parts.add(failed + "/" + tuned + " nodes failed to write or verify their sysctls");
+      }
+      for (RefusalSummary r : summaries) {
+        parts.add(r.getNodes() + " nodes refused " + r.getSysctl() + " (" + r.getReason() + ")");
+      }
+      String reason =
+          failed > 0 ? REASON_WRITE_FAILED : refusalReasons.size() == 1 ? refusalReasons.iterator().next() : REASON_REFUSED;
+      return Conditions.of(DEGRADED, true, reason, String.join("; ", parts), generation, previous, now);
+    }
+    if (affinityNote.isPresent()) {
+      return Conditions.of(DEGRADED, true, REASON_AFFINITY_TOO_COMPLEX, affinityNote.get(), generation, previous, now);
+    }
+    return Conditions.of(DEGRADED, false, REASON_AS_EXPECTED, "no node failed or refused a sysctl", generation, previous, now);
+  }
+
+  private static String supersededSuffix(NodeAssignment.Split split) {
+    return split.superseded().isEmpty() ? "" : ", " + split.superseded().size() + " superseded";
+  }
+
+  private static Map<String, TcpTuningNodeStateStatus> reportsByNode(Collection<TcpTuningNodeState> states) {
+    Map<String, TcpTuningNodeStateStatus> out = new HashMap<>();
+    for (TcpTuningNodeState s : states) {
+      if (s.getStatus() != null) {
+        out.put(s.getMetadata().getName(), s.getStatus());
+      }
+    }
+    return out;
+  }
+
+  private static List<Condition> previousConditions(TcpTuningPolicy p) {
+    return p.getStatus() == null ? List.of() : p.getStatus().getConditions();
+  }
+
+  /**
+   * Pressure to two decimals (1% of the port range): finer changes are census noise and would
+   * only cause status writes.
+   */
+  static double round(double pressure) {
+    return Math.round(pressure * 100) / 100.0;
+  }
+
+  private static int compareKeys(List<String> a, List<String> b) {
+    int c = a.get(0).compareTo(b.get(0));
+    return c != 0 ? c : a.get(1).compareTo(b.get(1));
+  }
+}

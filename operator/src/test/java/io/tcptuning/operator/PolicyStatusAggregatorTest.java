@@ -1,0 +1,212 @@
+package io.tcptuning.operator;
+
+import static io.tcptuning.operator.Fixtures.labels;
+import static io.tcptuning.operator.Fixtures.node;
+import static io.tcptuning.operator.Fixtures.policy;
+import static io.tcptuning.operator.Fixtures.report;
+import static io.tcptuning.operator.Fixtures.withPressure;
+import static io.tcptuning.operator.Fixtures.withRefusal;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Node;
+import io.tcptuning.api.v1alpha1.NodePhase;
+import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicyStatus;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicyStatus.NodeCounts;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicyStatus.RefusalSummary;
+import io.tcptuning.domain.Violation;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class PolicyStatusAggregatorTest {
+  private static final Instant T0 = Instant.parse("2025-06-01T10:00:00Z");
+
+  private final TcpTuningPolicy web = policy("web", 0, labels("role", "web"));
+  private final List<Node> nodes =
+      List.of(node("w1", "role", "web"), node("w2", "role", "web"), node("w3", "role", "web"), node("w4", "role", "web"), node("w5", "role", "web"), node("db1", "role", "db"));
+
+  private PolicyStatusAggregator.Result aggregate(TcpTuningPolicy p, List<TcpTuningPolicy> all, List<TcpTuningNodeState> states, Instant now) {
+    return PolicyStatusAggregator.aggregate(new PolicyStatusAggregator.Input(p, all, nodes, states, List.of(), Optional.empty(), now));
+  }
+
+  @Test
+  void countsEachStateAndTheWorstPressure() {
+    List<TcpTuningNodeState> states =
+        List.of(
+            withPressure(report("w1", "web", 1, NodePhase.Applied), 0.12),
+            withPressure(report("w2", "web", 1, NodePhase.Applied), 0.734),
+            withRefusal(withPressure(report("w3", "web", 1, NodePhase.Applied), 0.2), "net.ipv4.tcp_tw_recycle", "KernelRemovedSysctl"),
+            report("w4", "web", 1, NodePhase.Failed),
+            withPressure(report("db1", "other", 1, NodePhase.Applied), 0.99)); // not selected: ignored
+    TcpTuningPolicyStatus s = aggregate(web, List.of(web), states, T0).status();
+
+    assertThat(s.getObservedGeneration()).isEqualTo(1L);
+    assertThat(s.getNodes()).isEqualTo(new NodeCounts(5, 3, 1, 1, 0, 1));
+    assertThat(s.getMaxPressure()).isEqualTo(0.73);
+    assertThat(s.getMaxPressureNode()).isEqualTo("w2");
+    assertThat(s.getRefusals()).containsExactly(new RefusalSummary("net.ipv4.tcp_tw_recycle", "KernelRemovedSysctl", 1, List.of("w3")));
+    assertThat(condition(s, "Ready")).satisfies(c -> {
+      assertThat(c.getStatus()).isEqualTo("False");
+      assertThat(c.getReason()).isEqualTo("NodesFailing");
+      assertThat(c.getMessage()).isEqualTo("3/5 nodes applied, 1 failed");
+    });
+    assertThat(condition(s, "Progressing").getStatus()).isEqualTo("True");
+    assertThat(condition(s, "Degraded")).satisfies(c -> {
+      assertThat(c.getStatus()).isEqualTo("True");
+      assertThat(c.getReason()).isEqualTo("SysctlWriteFailed");
+      assertThat(c.getMessage()).contains("1/5 nodes failed").contains("1 nodes refused net.ipv4.tcp_tw_recycle (KernelRemovedSysctl)");
+    });
+  }
+
+  @Test
+  void readyWhenEveryTunedNodeAppliedTheCurrentGeneration() {
+    List<TcpTuningNodeState> states = new ArrayList<>();
+    for (String n : List.of("w1", "w2", "w3", "w4", "w5")) {
+      states.add(report(n, "web", 1, n.equals("w5") ? NodePhase.Planned : NodePhase.Applied));
+    }
+    TcpTuningPolicyStatus s = aggregate(web, List.of(web), states, T0).status();
+    assertThat(s.getNodes()).isEqualTo(new NodeCounts(5, 5, 0, 0, 0, 0));
+    assertThat(condition(s, "Ready")).satisfies(c -> {
+      assertThat(c.getStatus()).isEqualTo("True");
+      assertThat(c.getReason()).isEqualTo("AsExpected");
+      assertThat(c.getMessage()).isEqualTo("5/5 nodes applied");
+    });
+    assertThat(condition(s, "Progressing").getStatus()).isEqualTo("False");
+    assertThat(condition(s, "Degraded").getStatus()).isEqualTo("False");
+    assertThat(s.getMaxPressure()).isNull();
+
+    // A new generation: every report is now stale, so every node is pending again.
+    TcpTuningPolicy gen2 = policy("web", 0, labels("role", "web"));
+    gen2.getMetadata().setGeneration(2L);
+    TcpTuningPolicyStatus s2 = aggregate(gen2, List.of(gen2), states, T0).status();
+    assertThat(s2.getNodes()).isEqualTo(new NodeCounts(5, 0, 0, 0, 0, 5));
+    assertThat(condition(s2, "Ready").getReason()).isEqualTo("RolloutInProgress");
+    assertThat(condition(s2, "Ready").getMessage()).isEqualTo("0/5 nodes applied, 5 pending");
+    assertThat(condition(s2, "Progressing").getStatus()).isEqualTo("True");
+  }
+
+  @Test
+  void refusalsAreSummarisedBySysctlAndReasonWithThreeExampleNodes() {
+    List<TcpTuningNodeState> states = new ArrayList<>();
+    for (String n : List.of("w5", "w4", "w3", "w2", "w1")) {
+      states.add(withRefusal(report(n, "web", 1, NodePhase.Applied), "net.ipv4.tcp_tw_recycle", n.equals("w1") ? "NatDetected" : "KernelRemovedSysctl"));
+    }
+    TcpTuningPolicyStatus s = aggregate(web, List.of(web), states, T0).status();
+    assertThat(s.getRefusals())
+        .containsExactly(
+            new RefusalSummary("net.ipv4.tcp_tw_recycle", "KernelRemovedSysctl", 4, List.of("w2", "w3", "w4")),
+            new RefusalSummary("net.ipv4.tcp_tw_recycle", "NatDetected", 1, List.of("w1")));
+    assertThat(s.getNodes().getRefused()).isEqualTo(5);
+    assertThat(s.getNodes().getApplied()).isEqualTo(5);
+    assertThat(condition(s, "Ready").getStatus()).isEqualTo("True"); // refusing is the safe outcome
+    assertThat(condition(s, "Degraded").getReason()).isEqualTo("RefusedOnNodes");
+
+    List<TcpTuningNodeState> one = List.of(withRefusal(report("w1", "web", 1, NodePhase.Applied), "net.ipv4.tcp_tw_recycle", "KernelRemovedSysctl"));
+    assertThat(condition(aggregate(web, List.of(web), one, T0).status(), "Degraded").getReason()).isEqualTo("KernelRemovedSysctl");
+  }
+
+  @Test
+  void overlappingPoliciesCountSupersededNodes() {
+    TcpTuningPolicy all = policy("all", 0, null);
+    TcpTuningPolicy high = policy("high", 10, labels("role", "web"));
+    List<TcpTuningPolicy> policies = List.of(all, high);
+    TcpTuningPolicyStatus low = aggregate(all, policies, List.of(report("db1", "all", 1, NodePhase.Applied)), T0).status();
+    assertThat(low.getNodes()).isEqualTo(new NodeCounts(6, 1, 0, 0, 5, 0));
+    assertThat(condition(low, "Ready").getMessage()).isEqualTo("1/1 nodes applied, 5 superseded");
+    TcpTuningPolicyStatus hi = aggregate(high, policies, List.of(), T0).status();
+    assertThat(hi.getNodes()).isEqualTo(new NodeCounts(5, 0, 0, 0, 0, 5));
+
+    // A policy being deleted wins nothing: the lower one takes its nodes over.
+    high.getMetadata().setDeletionTimestamp("2025-06-01T09:59:00Z");
+    assertThat(aggregate(all, policies, List.of(), T0).status().getNodes().getSuperseded()).isZero();
+  }
+
+  @Test
+  void nonLinuxNodesAreNotSelected() {
+    TcpTuningPolicy p = policy("any", 0, null);
+    Node win = node("win1");
+    win.getMetadata().getLabels().put("kubernetes.io/os", "windows");
+    var s = PolicyStatusAggregator.aggregate(new PolicyStatusAggregator.Input(p, List.of(p), List.of(win), List.of(), List.of(), Optional.empty(), T0)).status();
+    assertThat(s.getNodes().getSelected()).isZero();
+    assertThat(condition(s, "Ready").getReason()).isEqualTo("NoNodesSelected");
+  }
+
+  @Test
+  void invalidSpecSaysWhichFieldAndWhatIsAccepted() {
+    var violations = List.of(new Violation("spec.sysctls.tcpFinTimeout", "3 is out of range; accepted 5..120"));
+    var s = PolicyStatusAggregator.aggregate(new PolicyStatusAggregator.Input(web, List.of(web), nodes, List.of(), violations, Optional.empty(), T0)).status();
+    assertThat(condition(s, "Ready")).satisfies(c -> {
+      assertThat(c.getStatus()).isEqualTo("False");
+      assertThat(c.getReason()).isEqualTo("InvalidSpec");
+      assertThat(c.getMessage()).isEqualTo("spec.sysctls.tcpFinTimeout: 3 is out of range; accepted 5..120");
+    });
+    assertThat(condition(s, "Progressing").getReason()).isEqualTo("InvalidSpec");
+  }
+
+  @Test
+  void unchangedStatusIsNoUpdateAndTransitionTimesStayStable() {
+    List<TcpTuningNodeState> states = List.of(report("w1", "web", 1, NodePhase.Applied));
+    var first = aggregate(web, List.of(web), states, T0);
+    assertThat(first.changed()).isTrue();
+    web.setStatus(first.status());
+
+    var again = aggregate(web, List.of(web), states, T0.plusSeconds(3600));
+    assertThat(again.isNoUpdate()).isTrue();
+
+    // A count changes but Ready stays False: the message changes, the transition time does not.
+    var more = aggregate(web, List.of(web), List.of(report("w1", "web", 1, NodePhase.Applied), report("w2", "web", 1, NodePhase.Applied)), T0.plusSeconds(60));
+    assertThat(more.changed()).isTrue();
+    assertThat(condition(more.status(), "Ready").getMessage()).isEqualTo("2/5 nodes applied, 3 pending");
+    assertThat(condition(more.status(), "Ready").getLastTransitionTime()).isEqualTo("2025-06-01T10:00:00Z");
+
+    // Ready flips to True: now its transition time moves.
+    List<TcpTuningNodeState> all = new ArrayList<>();
+    for (String n : List.of("w1", "w2", "w3", "w4", "w5")) {
+      all.add(report(n, "web", 1, NodePhase.Applied));
+    }
+    var ready = aggregate(web, List.of(web), all, T0.plusSeconds(120));
+    assertThat(condition(ready.status(), "Ready").getLastTransitionTime()).isEqualTo("2025-06-01T10:02:00Z");
+    assertThat(condition(ready.status(), "Degraded").getLastTransitionTime()).isEqualTo("2025-06-01T10:00:00Z");
+  }
+
+  @Test
+  void revertProgressWaitsForEveryNodeThePolicyTunedThatStillExists() {
+    List<TcpTuningNodeState> states =
+        List.of(
+            report("w1", "web", 1, NodePhase.Reverted),
+            report("w2", "web", 1, NodePhase.Applied),
+            report("w3", "web", 1, NodePhase.Superseded), // wrote nothing
+            report("w4", "other", 1, NodePhase.Applied), // another policy's node
+            report("gone", "web", 1, NodePhase.Applied)); // node deleted
+    var p = PolicyStatusAggregator.revertProgress("web", nodes, states);
+    assertThat(p.total()).isEqualTo(2);
+    assertThat(p.reverted()).isEqualTo(1);
+    assertThat(p.waiting()).containsExactly("w2");
+    assertThat(p.message()).isEqualTo("1/2 nodes reverted");
+    assertThat(p.done()).isFalse();
+    assertThat(PolicyStatusAggregator.revertProgress("nobody", nodes, states).done()).isTrue();
+
+    var s = PolicyStatusAggregator.reverting(web, p, false, T0).status();
+    assertThat(condition(s, "Ready").getReason()).isEqualTo("Reverting");
+    assertThat(condition(s, "Ready").getMessage()).isEqualTo("1/2 nodes reverted");
+    var t = PolicyStatusAggregator.reverting(web, p, true, T0).status();
+    assertThat(condition(t, "Ready").getReason()).isEqualTo("RevertTimedOut");
+    assertThat(condition(t, "Ready").getMessage()).contains("w2");
+  }
+
+  @Test
+  void affinityNoteShowsAsDegradedWhenNothingWorseIs() {
+    var s = PolicyStatusAggregator.aggregate(new PolicyStatusAggregator.Input(web, List.of(web), nodes, List.of(), List.of(), Optional.of("too many terms"), T0)).status();
+    assertThat(condition(s, "Degraded").getReason()).isEqualTo("AffinityTooComplex");
+    assertThat(condition(s, "Degraded").getMessage()).isEqualTo("too many terms");
+  }
+
+  static Condition condition(TcpTuningPolicyStatus s, String type) {
+    return Conditions.find(s.getConditions(), type).orElseThrow(() -> new AssertionError("no condition " + type + " in " + s.getConditions()));
+  }
+}
