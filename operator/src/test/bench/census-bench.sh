@@ -35,7 +35,7 @@ NS=""
 cleanup() { if [ -n "$NS" ]; then ip netns del "$NS" 2>/dev/null || true; fi; }
 trap cleanup EXIT
 
-echo "TIME_WAIT census benchmark, $(uname -r), $(nproc) CPUs; times are medians of 7 runs (netstat: 3, cold: 1)"
+echo "TIME_WAIT census benchmark, $(uname -r), $(nproc) CPUs; times are medians: netlink, proc 11 runs; sockstat 101; ss 7; netstat 3; cold 1"
 echo "netlink/proc: TimeWaitCensus.take(10) in a warm JVM; sockstat: timeWaitTotal(); ss|wc and netstat|wc"
 echo "include their process start; cold: $cold_what"
 "${JVM[@]}" io.tcptuning.node.census.CensusBench --header

@@ -4,7 +4,6 @@ import io.tcptuning.node.ProcNet;
 import io.tcptuning.node.census.TimeWaitCensus.Source;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -54,8 +53,8 @@ public final class CensusBench {
       netlinkCensus.take(10);
       procCensus.take(10);
     }
-    Timing netlink = time(runs, () -> netlinkCensus.take(10).timeWaitTotal());
-    Timing proc = time(runs, () -> procCensus.take(10).timeWaitTotal());
+    Timing netlink = time(runs + 4, () -> netlinkCensus.take(10).timeWaitTotal());
+    Timing proc = time(runs + 4, () -> procCensus.take(10).timeWaitTotal());
     Timing sockstat = time(Math.max(runs, 101), netlinkCensus::timeWaitTotal);
     Timing ss = time(runs, () -> shellCount("ss -tan state time-wait | wc -l") - 1);
     Timing netstat = time(Math.min(runs, 3), () -> shellCount("netstat -ant | grep TIME_WAIT | wc -l"));
