@@ -36,8 +36,8 @@ cleanup() { if [ -n "$NS" ]; then ip netns del "$NS" 2>/dev/null || true; fi; }
 trap cleanup EXIT
 
 echo "TIME_WAIT census benchmark, $(uname -r), $(nproc) CPUs; times are medians: netlink, proc 11 runs; sockstat 101; ss 7; netstat 3; cold 1"
-echo "netlink/proc: TimeWaitCensus.take(10) in a warm JVM; sockstat: timeWaitTotal(); ss|wc and netstat|wc"
-echo "include their process start; cold: $cold_what"
+echo "order: netlink, sockstat, ss, proc, cold, netstat. netlink/proc: TimeWaitCensus.take(10), warm JVM;"
+echo "sockstat: timeWaitTotal(); ss|wc, netstat|wc include their process start; cold: $cold_what"
 "${JVM[@]}" io.tcptuning.node.census.CensusBench --header
 for n in "${sizes[@]}"; do
   NS="tcptune-census-bench-$$-$n"
