@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tcptuning.domain.PortRange;
 import io.tcptuning.node.Netns;
 import io.tcptuning.node.ProcNet;
 import io.tcptuning.node.census.TimeWaitCensus.Source;
@@ -29,7 +30,10 @@ import org.junit.jupiter.api.Test;
  * compared with the generator's counts and with ss.
  */
 class TimeWaitCensusNamespaceTest {
-  private static final int RANGE_SIZE = 60999 - 32768 + 1;
+  /** Set in the namespace, unlike the host's default: proves the census reads the namespace's sysctls. */
+  private static final String RANGE = "30000 60999";
+  private static final int RANGE_SIZE = 60999 - 30000 + 1;
+  private static final long MAX_TW_BUCKETS = 150_000;
   private static final Map<String, Long> KNOWN =
       Map.of(
           "127.0.0.1:7001", 1500L,
@@ -66,6 +70,8 @@ class TimeWaitCensusNamespaceTest {
     // side already closed, and the RST it draws kills the client's TIME_WAIT (RFC 1337
     // assassination). Seen on Linux 6.18 as losses equal to TcpOutRsts; rfc1337=1 ignores it.
     ns.sysctl("net.ipv4.tcp_rfc1337", "1");
+    ns.sysctl("net.ipv4.ip_local_port_range", RANGE);
+    ns.sysctl("net.ipv4.tcp_max_tw_buckets", String.valueOf(MAX_TW_BUCKETS));
     // The listener comes first, as servers do: connect() then never picks its port, so every
     // TIME_WAIT socket on port 40000 is server-side.
     holder = ns.builder(Netns.java(TimeWaitLoad.class.getName(), "--serve-close-first", "127.0.0.1:40000", String.valueOf(SERVER_SIDE))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -179,7 +185,9 @@ class TimeWaitCensusNamespaceTest {
   void topLimitsTheListNotTheCount() {
     assertThat(destinations(top2)).containsOnlyKeys("127.0.0.1:7001", "[::1]:7003");
     assertThat(top2.destinationCount()).isEqualTo(KNOWN.size());
-    assertThat(top2.maxTwBucketsHeadroom()).isEqualTo(top2.maxTwBuckets() - TOTAL);
+    assertThat(top2.maxTwBuckets()).isEqualTo(MAX_TW_BUCKETS);
+    assertThat(top2.maxTwBucketsHeadroom()).isEqualTo(MAX_TW_BUCKETS - TOTAL);
+    assertThat(top2.portRange()).isEqualTo(new PortRange(30000, 60999));
     assertThat(top2.tcpExt()).containsKeys("ListenOverflows", "ListenDrops", "TCPTimeWaitOverflow");
   }
 
@@ -189,9 +197,10 @@ class TimeWaitCensusNamespaceTest {
     assertThat(cliJson.get("source").asText()).isEqualTo("netlink");
     assertThat(cliJson.get("timeWait").get("total").asLong()).isEqualTo(TOTAL);
     assertThat(cliJson.get("timeWait").get("sockstat").asLong()).isEqualTo(TOTAL);
-    assertThat(cliJson.get("timeWait").get("maxTwBucketsHeadroom").asLong()).isEqualTo(cliJson.get("timeWait").get("maxTwBuckets").asLong() - TOTAL);
+    assertThat(cliJson.get("timeWait").get("maxTwBuckets").asLong()).isEqualTo(MAX_TW_BUCKETS);
+    assertThat(cliJson.get("timeWait").get("maxTwBucketsHeadroom").asLong()).isEqualTo(MAX_TW_BUCKETS - TOTAL);
     JsonNode range = cliJson.get("portRange");
-    assertThat(List.of(range.get("min").asInt(), range.get("max").asInt(), range.get("size").asInt())).containsExactly(32768, 60999, RANGE_SIZE);
+    assertThat(List.of(range.get("min").asInt(), range.get("max").asInt(), range.get("size").asInt())).containsExactly(30000, 60999, RANGE_SIZE);
     assertThat(cliJson.get("pressure").asDouble()).isCloseTo((double) TOTAL / RANGE_SIZE, Offset.offset(1e-12));
     assertThat(destinations(cliJson)).isEqualTo(new TreeMap<>(KNOWN));
     JsonNode d = cliJson.get("destinations").get(0);
@@ -215,10 +224,10 @@ class TimeWaitCensusNamespaceTest {
   void cliTableShowsTheHottestDestinationsAsPercentages() {
     assertThat(cliTable)
         .contains("TIME_WAIT sockets    4,300")
-        .contains("32768-60999 (28,232 ports)")
+        .contains("30000-60999 (31,000 ports)")
         .contains("Top destinations (3 of 5)")
-        .containsPattern("127\\.0\\.0\\.1:7001 +1,500 +5\\.31%")
-        .containsPattern("\\[::1]:7003 +900 +3\\.19%")
+        .containsPattern("127\\.0\\.0\\.1:7001 +1,500 +4\\.84%")
+        .containsPattern("\\[::1]:7003 +900 +2\\.90%")
         .containsPattern("Listening ports +40000");
   }
 }
