@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tcptuning.domain.PortRange;
 import io.tcptuning.node.Netns;
 import io.tcptuning.node.ProcNet;
 import io.tcptuning.node.census.TimeWaitCensus.Source;
@@ -23,28 +24,30 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The census against real kernel sockets. A throwaway namespace gets thousands of client-side
- * TIME_WAIT sockets with known destinations (IPv4 and IPv6) plus server-side TIME_WAIT on a
- * listening port inside the ephemeral range; a second one gets IPv4-mapped IPv6 clients only
- * (mixing AF_INET and mapped clients in one namespace made Linux 6.18 reset a few TIME_WAIT
- * sockets now and then, TcpOutRsts equal to the loss, which would make known counts flaky).
- * The census runs in-process on a thread that setns(2)'d into the namespace, and as
- * {@code tcptune census} inside it; both are compared with the generator's counts and with ss.
+ * TIME_WAIT sockets with known destinations (IPv4, IPv6 and IPv4-mapped IPv6) plus server-side
+ * TIME_WAIT on a listening port inside the ephemeral range. The census runs in-process on a
+ * thread that setns(2)'d into the namespace, and as {@code tcptune census} inside it; both are
+ * compared with the generator's counts and with ss.
  */
 class TimeWaitCensusNamespaceTest {
-  private static final int RANGE_SIZE = 60999 - 32768 + 1;
+  /** Set in the namespace, unlike the host's default: proves the census reads the namespace's sysctls. */
+  private static final String RANGE = "30000 60999";
+  private static final int RANGE_SIZE = 60999 - 30000 + 1;
+  private static final long MAX_TW_BUCKETS = 150_000;
   private static final Map<String, Long> KNOWN =
       Map.of(
           "127.0.0.1:7001", 1500L,
           "127.0.0.2:7001", 400L,
           "127.0.0.1:7002", 800L,
-          "[::1]:7003", 900L);
+          "[::1]:7003", 900L,
+          // 200 AF_INET clients plus 300 AF_INET6 clients to ::ffff:127.0.0.1 (ss shows those as
+          // [::ffff:127.0.0.1]:7004): one destination, because both share the port space.
+          "127.0.0.1:7004", 500L);
   private static final int SERVER_SIDE = 200;
-  private static final long TOTAL = 1500 + 400 + 800 + 900 + SERVER_SIDE;
-  private static final int MAPPED = 300;
+  private static final long TOTAL = 1500 + 400 + 800 + 900 + 500 + SERVER_SIDE;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static Netns ns;
-  private static Netns mappedNs;
   private static Process holder;
   private static long ssCount;
   private static List<String[]> ssRows;
@@ -52,9 +55,6 @@ class TimeWaitCensusNamespaceTest {
   private static CensusReport proc;
   private static CensusReport top2;
   private static long sockstat;
-  private static long mappedSsCount;
-  private static CensusReport mappedNetlink;
-  private static CensusReport mappedProc;
   private static JsonNode cliJson;
   private static JsonNode cliNoNativeAccess;
   private static String cliTable;
@@ -65,13 +65,20 @@ class TimeWaitCensusNamespaceTest {
     ns = Netns.create("tcptune-census");
     // Deterministic ports: no reuse of TIME_WAIT ports for new loopback connections.
     ns.sysctl("net.ipv4.tcp_tw_reuse", "0");
+    // Known counts need every TIME_WAIT socket to live its 60 s. Now and then a handshake ACK is
+    // delivered late (the client thread moved CPU between connect and close), finds the server
+    // side already closed, and the RST it draws kills the client's TIME_WAIT (RFC 1337
+    // assassination). Seen on Linux 6.18 as losses equal to TcpOutRsts; rfc1337=1 ignores it.
+    ns.sysctl("net.ipv4.tcp_rfc1337", "1");
+    ns.sysctl("net.ipv4.ip_local_port_range", RANGE);
+    ns.sysctl("net.ipv4.tcp_max_tw_buckets", String.valueOf(MAX_TW_BUCKETS));
     // The listener comes first, as servers do: connect() then never picks its port, so every
     // TIME_WAIT socket on port 40000 is server-side.
     holder = ns.builder(Netns.java(TimeWaitLoad.class.getName(), "--serve-close-first", "127.0.0.1:40000", String.valueOf(SERVER_SIDE))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     var ready = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8)).readLine();
     assertThat(ready).isEqualTo("ready");
-    String created = ns.exec(Netns.java(TimeWaitLoad.class.getName(), "inet:127.0.0.1:7001=1500", "inet:127.0.0.2:7001=400", "inet:127.0.0.1:7002=800", "inet6:[::1]:7003=900").toArray(String[]::new));
-    assertThat(created).contains("created 3600 failed 0");
+    String created = ns.exec(Netns.java(TimeWaitLoad.class.getName(), "inet:127.0.0.1:7001=1500", "inet:127.0.0.2:7001=400", "inet:127.0.0.1:7002=800", "inet6:[::1]:7003=900", "inet:127.0.0.1:7004=200", "inet6:127.0.0.1:7004=300").toArray(String[]::new));
+    assertThat(created).contains("created 4100 failed 0");
 
     ssCount = Long.parseLong(ns.sh("ss -tan state time-wait | wc -l").strip()) - 1;
     ssRows = ns.exec("ss", "-Htan", "state", "time-wait").lines().map(l -> l.trim().split("\\s+")).toList();
@@ -84,12 +91,6 @@ class TimeWaitCensusNamespaceTest {
     cliNoNativeAccess = JSON.readTree(ns.exec(cli(false, "census", "--json", "--top", "50")));
     cliTable = ns.exec(cli(true, "census", "--top", "3"));
 
-    mappedNs = Netns.create("tcptune-census-mapped");
-    mappedNs.sysctl("net.ipv4.tcp_tw_reuse", "0");
-    assertThat(mappedNs.exec(Netns.java(TimeWaitLoad.class.getName(), "inet6:127.0.0.1:7004=" + MAPPED).toArray(String[]::new))).contains("created " + MAPPED + " failed 0");
-    mappedSsCount = Long.parseLong(mappedNs.sh("ss -tan state time-wait | wc -l").strip()) - 1;
-    mappedNetlink = mappedNs.inside(() -> new TimeWaitCensus(ProcNet.PROC, Source.NETLINK).take(10));
-    mappedProc = mappedNs.inside(() -> new TimeWaitCensus(ProcNet.PROC, Source.PROC).take(10));
   }
 
   private static String[] cli(boolean nativeAccess, String... args) {
@@ -111,14 +112,8 @@ class TimeWaitCensusNamespaceTest {
         }
       }
     } finally {
-      try {
-        if (ns != null) {
-          ns.close();
-        }
-      } finally {
-        if (mappedNs != null) {
-          mappedNs.close();
-        }
+      if (ns != null) {
+        ns.close();
       }
     }
   }
@@ -161,9 +156,11 @@ class TimeWaitCensusNamespaceTest {
     // ss columns with a state filter: Recv-Q Send-Q Local:Port Peer:Port.
     var fromSs = new TreeMap<String, Long>();
     for (String[] row : ssRows) {
-      if (!row[2].endsWith(":40000")) { // server side sits on the listener's port: no ephemeral port
-        fromSs.merge(row[3], 1L, Long::sum);
+      if (row[2].endsWith(":40000")) {
+        continue; // server side: sits on the listener's port, holds no ephemeral port
       }
+      String peer = row[3].startsWith("[::ffff:") ? row[3].substring("[::ffff:".length()).replace("]:", ":") : row[3];
+      fromSs.merge(peer, 1L, Long::sum);
     }
     assertThat(destinations(netlink)).isEqualTo(fromSs);
   }
@@ -185,20 +182,12 @@ class TimeWaitCensusNamespaceTest {
   }
 
   @Test
-  void ipv4MappedDestinationsFoldIntoIpv4() {
-    assertThat(mappedSsCount).isEqualTo(MAPPED);
-    assertThat(destinations(mappedNetlink)).containsExactly(Map.entry("127.0.0.1:7004", (long) MAPPED));
-    assertThat(mappedNetlink.timeWaitTotal()).isEqualTo(MAPPED);
-    assertThat(mappedProc.topDestinations()).isEqualTo(mappedNetlink.topDestinations());
-    // The namespaces are separate: the other one's sockets are not seen here.
-    assertThat(mappedNetlink.listeningPorts()).isEmpty();
-  }
-
-  @Test
   void topLimitsTheListNotTheCount() {
     assertThat(destinations(top2)).containsOnlyKeys("127.0.0.1:7001", "[::1]:7003");
     assertThat(top2.destinationCount()).isEqualTo(KNOWN.size());
-    assertThat(top2.maxTwBucketsHeadroom()).isEqualTo(top2.maxTwBuckets() - TOTAL);
+    assertThat(top2.maxTwBuckets()).isEqualTo(MAX_TW_BUCKETS);
+    assertThat(top2.maxTwBucketsHeadroom()).isEqualTo(MAX_TW_BUCKETS - TOTAL);
+    assertThat(top2.portRange()).isEqualTo(new PortRange(30000, 60999));
     assertThat(top2.tcpExt()).containsKeys("ListenOverflows", "ListenDrops", "TCPTimeWaitOverflow");
   }
 
@@ -208,9 +197,10 @@ class TimeWaitCensusNamespaceTest {
     assertThat(cliJson.get("source").asText()).isEqualTo("netlink");
     assertThat(cliJson.get("timeWait").get("total").asLong()).isEqualTo(TOTAL);
     assertThat(cliJson.get("timeWait").get("sockstat").asLong()).isEqualTo(TOTAL);
-    assertThat(cliJson.get("timeWait").get("maxTwBucketsHeadroom").asLong()).isEqualTo(cliJson.get("timeWait").get("maxTwBuckets").asLong() - TOTAL);
+    assertThat(cliJson.get("timeWait").get("maxTwBuckets").asLong()).isEqualTo(MAX_TW_BUCKETS);
+    assertThat(cliJson.get("timeWait").get("maxTwBucketsHeadroom").asLong()).isEqualTo(MAX_TW_BUCKETS - TOTAL);
     JsonNode range = cliJson.get("portRange");
-    assertThat(List.of(range.get("min").asInt(), range.get("max").asInt(), range.get("size").asInt())).containsExactly(32768, 60999, RANGE_SIZE);
+    assertThat(List.of(range.get("min").asInt(), range.get("max").asInt(), range.get("size").asInt())).containsExactly(30000, 60999, RANGE_SIZE);
     assertThat(cliJson.get("pressure").asDouble()).isCloseTo((double) TOTAL / RANGE_SIZE, Offset.offset(1e-12));
     assertThat(destinations(cliJson)).isEqualTo(new TreeMap<>(KNOWN));
     JsonNode d = cliJson.get("destinations").get(0);
@@ -233,11 +223,11 @@ class TimeWaitCensusNamespaceTest {
   @Test
   void cliTableShowsTheHottestDestinationsAsPercentages() {
     assertThat(cliTable)
-        .contains("TIME_WAIT sockets    3,800")
-        .contains("32768-60999 (28,232 ports)")
-        .contains("Top destinations (3 of 4)")
-        .containsPattern("127\\.0\\.0\\.1:7001 +1,500 +5\\.31%")
-        .containsPattern("\\[::1]:7003 +900 +3\\.19%")
+        .contains("TIME_WAIT sockets    4,300")
+        .contains("30000-60999 (31,000 ports)")
+        .contains("Top destinations (3 of 5)")
+        .containsPattern("127\\.0\\.0\\.1:7001 +1,500 +4\\.84%")
+        .containsPattern("\\[::1]:7003 +900 +2\\.90%")
         .containsPattern("Listening ports +40000");
   }
 }

@@ -123,7 +123,9 @@ public final class TimeWaitLoad {
         continue;
       }
       ServerSocketChannel server = ServerSocketChannel.open(s.target().getAddress() instanceof java.net.Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
-      server.bind(s.target(), 4096);
+      // A deep backlog (capped by net.core.somaxconn): an overflowing accept queue drops SYNs and
+      // stalls the client for a 1 s retransmission.
+      server.bind(s.target(), 65535);
       listeners.put(s.target(), server);
       acceptors.add(Thread.ofPlatform().daemon().start(() -> serve(server, closedByServer)));
     }
