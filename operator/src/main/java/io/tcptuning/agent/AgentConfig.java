@@ -1,6 +1,7 @@
 package io.tcptuning.agent;
 
 import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
+import io.tcptuning.config.Durations;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -31,14 +32,17 @@ public record AgentConfig(
     int port,
     Optional<Path> netns) {
 
+  static final Duration MIN_INTERVAL = Duration.ofMillis(100);
+  static final Duration MAX_INTERVAL = Duration.ofHours(24);
+
   public static AgentConfig fromEnv(Function<String, String> env) {
     String node = required(env, "NODE_NAME");
     String policy = required(env, "TCPTUNE_POLICY_NAME");
     long generation = parseLong(env, "TCPTUNE_POLICY_GENERATION", 0, 0, Long.MAX_VALUE);
     TcpTuningPolicySpec spec = PolicySpecJson.parse("TCPTUNE_POLICY_SPEC", required(env, "TCPTUNE_POLICY_SPEC"));
     Path stateDir = Path.of(orDefault(env, "TCPTUNE_STATE_DIR", "/var/lib/tcp-tuning"));
-    Duration census = Durations.parse("TCPTUNE_CENSUS_INTERVAL", orDefault(env, "TCPTUNE_CENSUS_INTERVAL", "15s"));
-    Duration heartbeat = Durations.parse("TCPTUNE_HEARTBEAT_INTERVAL", orDefault(env, "TCPTUNE_HEARTBEAT_INTERVAL", "5m"));
+    Duration census = Durations.parse("TCPTUNE_CENSUS_INTERVAL", orDefault(env, "TCPTUNE_CENSUS_INTERVAL", "15s"), MIN_INTERVAL, MAX_INTERVAL);
+    Duration heartbeat = Durations.parse("TCPTUNE_HEARTBEAT_INTERVAL", orDefault(env, "TCPTUNE_HEARTBEAT_INTERVAL", "5m"), MIN_INTERVAL, MAX_INTERVAL);
     int port = (int) parseLong(env, "TCPTUNE_AGENT_PORT", 9479, 0, 65535);
     Optional<Path> netns = Optional.ofNullable(env.apply("TCPTUNE_NETNS")).filter(s -> !s.isBlank()).map(Path::of);
     return new AgentConfig(node, policy, generation, spec, stateDir, census, heartbeat, port, netns);

@@ -1,5 +1,6 @@
 package io.tcptuning.operator;
 
+import io.tcptuning.config.Durations;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
@@ -114,45 +115,18 @@ public record OperatorConfig(
     return new OperatorConfig(namespace, agentImage, agentImagePullPolicy, agentServiceAccount, statusDebounce, d, leaderElection, leaderElectionNamespace, metricsPort);
   }
 
-  /**
-   * Parses a duration as ISO-8601 ({@code PT2S}) or short form ({@code 500ms}, {@code 2s},
-   * {@code 5m}, {@code 1h}).
-   */
-  static Duration parseDuration(String name, String raw) {
-    Matcher m = SHORT_DURATION.matcher(raw);
-    if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      return switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        default -> Duration.ofHours(n);
-      };
-    }
-    try {
-      return Duration.parse(raw.toUpperCase(Locale.ROOT));
-    } catch (DateTimeParseException e) {
-      throw new InvalidConfigException(
-          name + " must be a duration such as 500ms, 2s, 5m, 1h or ISO-8601 PT2S (got \"" + raw + "\")");
-    }
-  }
-
   private static Duration duration(Map<String, String> env, String name, Duration dflt, Duration min, Duration max) {
     String raw = value(env, name);
     if (raw == null) {
       return dflt;
     }
-    Duration d = parseDuration(name, raw);
-    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-      throw new InvalidConfigException(
-          name + " must be between " + human(min) + " and " + human(max) + " (got \"" + raw + "\")");
+    try {
+      return Durations.parse(name, raw, min, max);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidConfigException(e.getMessage());
     }
-    return d;
   }
 
-  private static String human(Duration d) {
-    return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
-  }
 
   private static boolean bool(Map<String, String> env, String name, boolean dflt) {
     String raw = value(env, name);

@@ -50,15 +50,4 @@ class AgentConfigTest {
     env.putAll(override);
     assertThatThrownBy(() -> AgentConfig.fromEnv(env::get)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(message);
   }
-
-  @Test
-  void durations() {
-    assertThat(Durations.parse("x", "500ms")).isEqualTo(Duration.ofMillis(500));
-    assertThat(Durations.parse("x", "5m")).isEqualTo(Duration.ofMinutes(5));
-    assertThat(Durations.parse("x", "1h")).isEqualTo(Duration.ofHours(1));
-    assertThat(Durations.parse("x", "PT15S")).isEqualTo(Duration.ofSeconds(15));
-    for (String bad : new String[] {"", "15", "-1s", "PT-1S", "1d", "s", "PT0S"}) {
-      assertThatThrownBy(() -> Durations.parse("TCPTUNE_X", bad)).as(bad).hasMessageStartingWith("TCPTUNE_X: ");
-    }
-  }
 }
