@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.tcptuning.agent.PolicySpecJson;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
 import java.io.IOException;
@@ -93,14 +94,28 @@ public final class AgentDaemonSetFactory {
     Container agent = pod.getContainers().getFirst();
     agent.setImage(config.agentImage());
     agent.setImagePullPolicy(config.agentImagePullPolicy());
+    AgentSettings settings = config.agent();
     Map<String, String> env = new LinkedHashMap<>();
     env.put("TCPTUNE_POLICY_NAME", policyName);
     env.put("TCPTUNE_POLICY_GENERATION", String.valueOf(generation(policy)));
     env.put("TCPTUNE_POLICY_SPEC", agentSpec);
+    env.put(AgentSettings.STATE_DIR, settings.stateDir());
+    env.put(AgentSettings.PORT, String.valueOf(settings.port()));
+    env.put(AgentSettings.CENSUS_INTERVAL, AgentSettings.format(settings.censusInterval()));
+    env.put(AgentSettings.HEARTBEAT_INTERVAL, AgentSettings.format(settings.heartbeatInterval()));
+    env.put("JAVA_TOOL_OPTIONS", settings.javaToolOptions());
     for (EnvVar e : agent.getEnv()) {
       if (env.containsKey(e.getName())) {
         e.setValue(env.get(e.getName()));
       }
+    }
+    agent.getPorts().getFirst().setContainerPort(settings.port());
+    agent.getReadinessProbe().getHttpGet().setPort(new IntOrString(settings.port()));
+    agent.getLivenessProbe().getHttpGet().setPort(new IntOrString(settings.port()));
+    agent.getVolumeMounts().stream().filter(m -> m.getName().equals("state")).forEach(m -> m.setMountPath(settings.stateDir()));
+    pod.getVolumes().stream().filter(v -> v.getName().equals("state")).forEach(v -> v.getHostPath().setPath(settings.stateDir()));
+    if (settings.resources() != null) {
+      agent.setResources(settings.resources());
     }
 
     meta.getAnnotations().put(DESIRED_HASH, hash(Serialization.asJson(ds)));
@@ -124,7 +139,7 @@ public final class AgentDaemonSetFactory {
       agent.setAssumeNat(spec.getAssumeNat());
       agent.setSysctls(spec.getSysctls());
     }
-    return Serialization.asJson(agent);
+    return PolicySpecJson.write(agent);
   }
 
   static IntOrString maxUnavailable(TcpTuningPolicySpec spec) {

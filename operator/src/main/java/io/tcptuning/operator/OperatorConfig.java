@@ -30,6 +30,7 @@ import java.util.regex.Pattern;
  *     Default: {@code namespace}.
  * @param metricsPort TCPTUNE_METRICS_PORT: port of /metrics, /healthz and /readyz. Default 8080;
  *     0 picks a free port (tests).
+ * @param agent what is handed on to every agent: port, state dir, intervals, resources, JVM flags
  */
 public record OperatorConfig(
     String namespace,
@@ -40,7 +41,8 @@ public record OperatorConfig(
     Duration revertTimeout,
     boolean leaderElection,
     String leaderElectionNamespace,
-    int metricsPort) {
+    int metricsPort,
+    AgentSettings agent) {
 
   public static final String NAMESPACE = "TCPTUNE_NAMESPACE";
   public static final String AGENT_IMAGE = "TCPTUNE_AGENT_IMAGE";
@@ -55,7 +57,7 @@ public record OperatorConfig(
   public static final String POD_NAMESPACE = "POD_NAMESPACE";
 
   public static final String DEFAULT_NAMESPACE = "tcp-tuning-system";
-  public static final String DEFAULT_AGENT_IMAGE = "ghcr.io/tcptuning/tcptune:latest";
+  public static final String DEFAULT_AGENT_IMAGE = "ghcr.io/tcptuning/tcp-tuning-operator:0.1.0";
   public static final String DEFAULT_PULL_POLICY = "IfNotPresent";
   public static final String DEFAULT_AGENT_SERVICE_ACCOUNT = "tcp-tuning-agent";
   public static final Duration DEFAULT_STATUS_DEBOUNCE = Duration.ofSeconds(2);
@@ -104,15 +106,15 @@ public record OperatorConfig(
     boolean leader = bool(env, LEADER_ELECTION, true);
     String leaseNamespace = dnsLabel(LEADER_ELECTION_NAMESPACE, or(value(env, LEADER_ELECTION_NAMESPACE), namespace));
     int port = port(env, METRICS_PORT, DEFAULT_METRICS_PORT);
-    return new OperatorConfig(namespace, image, pullPolicy, serviceAccount, debounce, revert, leader, leaseNamespace, port);
+    return new OperatorConfig(namespace, image, pullPolicy, serviceAccount, debounce, revert, leader, leaseNamespace, port, AgentSettings.fromEnv(env));
   }
 
   public OperatorConfig withStatusDebounce(Duration d) {
-    return new OperatorConfig(namespace, agentImage, agentImagePullPolicy, agentServiceAccount, d, revertTimeout, leaderElection, leaderElectionNamespace, metricsPort);
+    return new OperatorConfig(namespace, agentImage, agentImagePullPolicy, agentServiceAccount, d, revertTimeout, leaderElection, leaderElectionNamespace, metricsPort, agent);
   }
 
   public OperatorConfig withRevertTimeout(Duration d) {
-    return new OperatorConfig(namespace, agentImage, agentImagePullPolicy, agentServiceAccount, statusDebounce, d, leaderElection, leaderElectionNamespace, metricsPort);
+    return new OperatorConfig(namespace, agentImage, agentImagePullPolicy, agentServiceAccount, statusDebounce, d, leaderElection, leaderElectionNamespace, metricsPort, agent);
   }
 
   private static Duration duration(Map<String, String> env, String name, Duration dflt, Duration min, Duration max) {

@@ -72,10 +72,11 @@ public final class AgentFootprintBench {
     rows.forEach(System.out::println);
   }
 
-  /** The agent's flags, as the DaemonSet sets them in JAVA_TOOL_OPTIONS. */
+  /** The agent's flags, as the operator sets them in the DaemonSet's JAVA_TOOL_OPTIONS. */
   static List<String> agentFlags() {
-    return List.of("-XX:+UseSerialGC", "-Xmx40m", "-Xss256k", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=16m",
-        "-XX:MaxMetaspaceSize=96m", "-XX:+UseCompactObjectHeaders", "-XX:CICompilerCount=1", "--enable-native-access=ALL-UNNAMED");
+    List<String> flags = new ArrayList<>(List.of(io.tcptuning.operator.AgentSettings.DEFAULT_JAVA_TOOL_OPTIONS.split(" ")));
+    flags.add("--enable-native-access=ALL-UNNAMED");
+    return flags;
   }
 
   record Result(long firstReportMs, double rssMiB, double hwmMiB, double millicores) {}

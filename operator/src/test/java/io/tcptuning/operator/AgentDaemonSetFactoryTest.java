@@ -36,6 +36,44 @@ class AgentDaemonSetFactoryTest {
   }
 
   @Test
+  void agentSettingsFromTheChartReachTheAgents() {
+    Map<String, String> env = Map.of(
+        AgentSettings.PORT, "9555", AgentSettings.STATE_DIR, "/var/lib/tcptune-state",
+        AgentSettings.CENSUS_INTERVAL, "30s", AgentSettings.HEARTBEAT_INTERVAL, "10m",
+        AgentSettings.RESOURCES, "{\"requests\":{\"cpu\":\"10m\",\"memory\":\"80Mi\"},\"limits\":{\"memory\":\"160Mi\"}}",
+        AgentSettings.JAVA_TOOL_OPTIONS, "-Xmx32m");
+    var config = OperatorConfig.fromEnv(env);
+    var ds = new AgentDaemonSetFactory(config).build(Fixtures.policy("p", 0, null), new io.fabric8.kubernetes.api.model.NodeAffinity());
+    var pod = ds.getSpec().getTemplate().getSpec();
+    var c = pod.getContainers().getFirst();
+    Map<String, String> agentEnv = new java.util.HashMap<>();
+    c.getEnv().stream().filter(e -> e.getValue() != null).forEach(e -> agentEnv.put(e.getName(), e.getValue()));
+    assertThat(agentEnv).containsEntry("TCPTUNE_AGENT_PORT", "9555").containsEntry("TCPTUNE_STATE_DIR", "/var/lib/tcptune-state")
+        .containsEntry("TCPTUNE_CENSUS_INTERVAL", "30s").containsEntry("TCPTUNE_HEARTBEAT_INTERVAL", "600s")
+        .containsEntry("JAVA_TOOL_OPTIONS", "-Xmx32m");
+    assertThat(c.getPorts().getFirst().getContainerPort()).isEqualTo(9555);
+    assertThat(c.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(9555);
+    assertThat(c.getLivenessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(9555);
+    assertThat(c.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/var/lib/tcptune-state"));
+    assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getHostPath() == null ? null : v.getHostPath().getPath()).isEqualTo("/var/lib/tcptune-state"));
+    assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("160Mi");
+    // The agent reads back exactly what the operator wrote.
+    var agentConfig = io.tcptuning.agent.AgentConfig.fromEnv(name -> name.equals("NODE_NAME") ? "w1" : agentEnv.get(name));
+    assertThat(agentConfig.port()).isEqualTo(9555);
+    assertThat(agentConfig.heartbeatInterval()).isEqualTo(java.time.Duration.ofMinutes(10));
+    assertThat(agentConfig.stateDir()).hasToString("/var/lib/tcptune-state");
+  }
+
+  @Test
+  void badAgentSettingsNameTheVariable() {
+    for (var bad : Map.of(AgentSettings.PORT, "0", AgentSettings.STATE_DIR, "../etc", AgentSettings.CENSUS_INTERVAL, "0s",
+        AgentSettings.RESOURCES, "{not json").entrySet()) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of(bad.getKey(), bad.getValue())))
+          .as(bad.getKey()).isInstanceOf(OperatorConfig.InvalidConfigException.class).hasMessageStartingWith(bad.getKey());
+    }
+  }
+
+  @Test
   void daemonSetCarriesTheSecuritySettingsAndTheContract() {
     TcpTuningPolicy p = policy("web", 0, labels("role", "web"));
     DaemonSet ds = build(p);
@@ -62,7 +100,7 @@ class AgentDaemonSetFactoryTest {
     assertThat(c.getSecurityContext().getPrivileged()).isTrue();
     assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
-    assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("128Mi");
+    assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("192Mi");
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(c.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(9479);
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");

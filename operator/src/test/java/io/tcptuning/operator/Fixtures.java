@@ -29,7 +29,7 @@ final class Fixtures {
   static OperatorConfig config(String namespace) {
     return new OperatorConfig(
         namespace, "tcptune:test", OperatorConfig.DEFAULT_PULL_POLICY, OperatorConfig.DEFAULT_AGENT_SERVICE_ACCOUNT,
-        java.time.Duration.ZERO, OperatorConfig.DEFAULT_REVERT_TIMEOUT, false, namespace, 0);
+        java.time.Duration.ZERO, OperatorConfig.DEFAULT_REVERT_TIMEOUT, false, namespace, 0, AgentSettings.DEFAULTS);
   }
 
   static TcpTuningPolicy policy(String name, int priority, LabelSelector selector) {

@@ -53,7 +53,7 @@ class LeaderElectionMockApiTest {
         .always();
     client.resource(node("w1")).create();
     OperatorConfig config =
-        new OperatorConfig(NAMESPACE, "tcptune:test", "IfNotPresent", "tcp-tuning-agent", Duration.ZERO, Duration.ofSeconds(120), true, NAMESPACE, 0);
+        new OperatorConfig(NAMESPACE, "tcptune:test", "IfNotPresent", "tcp-tuning-agent", Duration.ZERO, Duration.ofSeconds(120), true, NAMESPACE, 0, AgentSettings.DEFAULTS);
     TcpTuningOperator a = TcpTuningOperator.create(client, config, new SimpleMeterRegistry(), Clock.systemUTC(), FAST);
     a.start();
     await().atMost(WAIT).until(a::isLeading);

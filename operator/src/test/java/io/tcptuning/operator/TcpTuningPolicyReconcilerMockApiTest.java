@@ -112,7 +112,7 @@ class TcpTuningPolicyReconcilerMockApiTest {
     });
     assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getHostPath().getPath()).isEqualTo("/var/lib/tcp-tuning"));
     assertThat(c.getResources().getRequests().get("cpu").toString()).isEqualTo("20m");
-    assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("128Mi");
+    assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("192Mi");
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(ds.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable()).isEqualTo(new IntOrString("10%"));

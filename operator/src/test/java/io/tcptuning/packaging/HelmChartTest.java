@@ -317,6 +317,12 @@ class HelmChartTest {
     assertThat(env.get("TCPTUNE_AGENT_RESOURCES"))
         .isEqualTo(
             "{\"limits\":{\"memory\":\"192Mi\"},\"requests\":{\"cpu\":\"20m\",\"memory\":\"96Mi\"}}");
+    // The operator accepts everything the chart passes; the chart's agent JVM flags are the code's.
+    var parsed = io.tcptuning.operator.OperatorConfig.fromEnv(env);
+    assertThat(parsed.agent().javaToolOptions())
+        .isEqualTo(io.tcptuning.operator.AgentSettings.DEFAULT_JAVA_TOOL_OPTIONS);
+    assertThat(parsed.agent().resources().getLimits().get("memory").toString()).isEqualTo("192Mi");
+    assertThat(parsed.agent().port()).isEqualTo(9479);
 
     assertThat(c.getPorts())
         .singleElement()
