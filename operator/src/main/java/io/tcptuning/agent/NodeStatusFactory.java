@@ -50,33 +50,33 @@ public final class NodeStatusFactory {
     s.setNat(new TcpTuningNodeStateStatus.Nat(nat.detected(), nat.evidence()));
     s.setTimeWait(timeWait);
     s.setSysctls(sysctls);
-    List<Condition> fresh = List.of(applied(phase, sysctls, detail), degraded(phase, sysctls, detail));
-    s.setConditions(Conditions.withTransitionTimes(previous == null ? null : previous.getConditions(), fresh, now));
+    List<Condition> before = previous == null ? null : previous.getConditions();
+    s.setConditions(List.of(applied(phase, sysctls, detail, before, now), degraded(phase, sysctls, detail, before, now)));
     s.setLastReportTime(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
     return s;
   }
 
-  private static Condition applied(NodePhase phase, List<SysctlStatus> sysctls, String detail) {
+  private static Condition applied(NodePhase phase, List<SysctlStatus> sysctls, String detail, List<Condition> before, Instant now) {
     return switch (phase) {
-      case Applied -> Conditions.of(APPLIED, true, "AsExpected", summary(sysctls));
-      case Planned -> Conditions.of(APPLIED, false, "DryRun", "DryRun: nothing written; " + summary(sysctls));
-      case Failed -> Conditions.of(APPLIED, false, "SysctlWriteFailed", orSummary(detail, sysctls));
-      case Superseded -> Conditions.of(APPLIED, false, "Superseded", orSummary(detail, sysctls));
-      case Reverted -> Conditions.of(APPLIED, false, "Reverted", orSummary(detail, sysctls));
+      case Applied -> Conditions.of(APPLIED, true, "AsExpected", summary(sysctls), null, before, now);
+      case Planned -> Conditions.of(APPLIED, false, "DryRun", "DryRun: nothing written; " + summary(sysctls), null, before, now);
+      case Failed -> Conditions.of(APPLIED, false, "SysctlWriteFailed", orSummary(detail, sysctls), null, before, now);
+      case Superseded -> Conditions.of(APPLIED, false, "Superseded", orSummary(detail, sysctls), null, before, now);
+      case Reverted -> Conditions.of(APPLIED, false, "Reverted", orSummary(detail, sysctls), null, before, now);
     };
   }
 
-  private static Condition degraded(NodePhase phase, List<SysctlStatus> sysctls, String detail) {
+  private static Condition degraded(NodePhase phase, List<SysctlStatus> sysctls, String detail, List<Condition> before, Instant now) {
     if (phase == NodePhase.Failed) {
-      return Conditions.of(DEGRADED, true, "SysctlWriteFailed", orSummary(detail, sysctls));
+      return Conditions.of(DEGRADED, true, "SysctlWriteFailed", orSummary(detail, sysctls), null, before, now);
     }
     List<SysctlStatus> refused = sysctls.stream().filter(x -> x.getState() == SysctlState.Refused).toList();
     if (!refused.isEmpty() && phase != NodePhase.Reverted && phase != NodePhase.Superseded) {
       String reason = refused.getFirst().getReason();
       String message = refused.stream().map(x -> x.getName() + ": " + x.getMessage()).collect(Collectors.joining("; "));
-      return Conditions.of(DEGRADED, true, reason, message);
+      return Conditions.of(DEGRADED, true, reason, message, null, before, now);
     }
-    return Conditions.of(DEGRADED, false, "AsExpected", "no sysctl refused or failed");
+    return Conditions.of(DEGRADED, false, "AsExpected", "no sysctl refused or failed", null, before, now);
   }
 
   /** "3 applied, 1 unchanged, 1 refused" over the sysctls of the policy. */

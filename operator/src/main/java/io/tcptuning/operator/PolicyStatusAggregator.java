@@ -1,11 +1,12 @@
 package io.tcptuning.operator;
 
-import static io.tcptuning.operator.Conditions.DEGRADED;
-import static io.tcptuning.operator.Conditions.PROGRESSING;
-import static io.tcptuning.operator.Conditions.READY;
+import static io.tcptuning.api.v1alpha1.Conditions.DEGRADED;
+import static io.tcptuning.api.v1alpha1.Conditions.PROGRESSING;
+import static io.tcptuning.api.v1alpha1.Conditions.READY;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Node;
+import io.tcptuning.api.v1alpha1.Conditions;
 import io.tcptuning.api.v1alpha1.NodePhase;
 import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;

@@ -3,6 +3,7 @@ package io.tcptuning.operator;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.tcptuning.api.v1alpha1.Conditions;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicyStatus;
 import java.net.HttpURLConnection;

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tcptuning.api.v1alpha1.Conditions;
 import io.tcptuning.api.v1alpha1.NodePhase;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import java.time.Clock;
