@@ -49,10 +49,13 @@ public final class MetricsHttpServer implements AutoCloseable {
         return;
       }
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      boolean head = "HEAD".equals(ex.getRequestMethod());
       ex.getResponseHeaders().set("Content-Type", type);
-      ex.sendResponseHeaders(status, bytes.length);
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(bytes);
+      ex.sendResponseHeaders(status, head ? -1 : bytes.length);
+      if (!head) {
+        try (OutputStream out = ex.getResponseBody()) {
+          out.write(bytes);
+        }
       }
     }
   }

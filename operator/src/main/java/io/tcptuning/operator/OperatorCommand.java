@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tcptuning.metrics.MetricsHttpServer;
 import io.tcptuning.cli.Main;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -54,7 +55,7 @@ public final class OperatorCommand implements Callable<Integer> {
 
     KubernetesClient client = new KubernetesClientBuilder().build();
     TcpTuningOperator operator = TcpTuningOperator.create(client, config, registry, Clock.systemUTC());
-    OperatorHttpServer http = OperatorHttpServer.start(config.metricsPort(), registry, operator::isStarted, operator::isReady);
+    MetricsHttpServer http = new MetricsHttpServer(config.metricsPort(), registry, operator::isStarted, operator::isReady);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicyStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicyStatus.NodeCounts;
 import io.tcptuning.cli.Main;
+import io.tcptuning.metrics.MetricsHttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -16,7 +17,7 @@ import java.net.http.HttpResponse;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
-class OperatorHttpServerTest {
+class OperatorMetricsEndpointTest {
 
   @Test
   void servesMetricsAndProbes() throws Exception {
@@ -28,7 +29,7 @@ class OperatorHttpServerTest {
     metrics.update("web", s);
     metrics.statusWritten("web");
     AtomicBoolean ready = new AtomicBoolean(false);
-    try (OperatorHttpServer server = OperatorHttpServer.start(0, registry, () -> true, ready::get);
+    try (MetricsHttpServer server = new MetricsHttpServer(0, registry, () -> true, ready::get);
         HttpClient http = HttpClient.newHttpClient()) {
       String base = "http://127.0.0.1:" + server.port();
       HttpResponse<String> m = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
