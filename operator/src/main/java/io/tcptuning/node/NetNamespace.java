@@ -1,16 +1,8 @@
 package io.tcptuning.node;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -27,20 +19,7 @@ public final class NetNamespace {
   private static final int O_RDONLY = 0;
   private static final int O_CLOEXEC = 0x80000;
 
-  private static final Linker LINKER = Linker.nativeLinker();
-  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO =
-      CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-  private static final MethodHandle OPEN = downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-  private static final MethodHandle SETNS = downcall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-  private static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-
   private NetNamespace() {}
-
-  private static MethodHandle downcall(String name, FunctionDescriptor fd) {
-    return LINKER.downcallHandle(
-        LINKER.defaultLookup().find(name).orElseThrow(), fd, Linker.Option.captureCallState("errno"));
-  }
 
   /**
    * Moves the calling thread into the namespace at {@code nsPath} ({@code /run/netns/NAME} or
@@ -49,18 +28,18 @@ public final class NetNamespace {
   public static void enter(Path nsPath) throws IOException {
     long target = inode(nsPath);
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = arena.allocate(CALL_STATE);
-      int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(nsPath.toString()), O_RDONLY | O_CLOEXEC);
+      MemorySegment state = arena.allocate(Libc.CAPTURE_LAYOUT);
+      int fd = (int) Libc.OPEN.invokeExact(state, arena.allocateFrom(nsPath.toString()), O_RDONLY | O_CLOEXEC);
       if (fd < 0) {
-        throw new IOException("open " + nsPath + ": errno " + (int) ERRNO.get(state, 0L));
+        throw new IOException("open " + nsPath + ": errno " + Libc.errno(state));
       }
       try {
-        int rc = (int) SETNS.invokeExact(state, fd, CLONE_NEWNET);
+        int rc = (int) Libc.SETNS.invokeExact(state, fd, CLONE_NEWNET);
         if (rc != 0) {
-          throw new IOException("setns " + nsPath + ": errno " + (int) ERRNO.get(state, 0L));
+          throw new IOException("setns " + nsPath + ": errno " + Libc.errno(state));
         }
       } finally {
-        int ignored = (int) CLOSE.invokeExact(state, fd);
+        int ignored = (int) Libc.CLOSE.invokeExact(state, fd);
       }
     } catch (IOException e) {
       throw e;

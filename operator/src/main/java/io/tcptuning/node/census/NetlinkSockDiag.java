@@ -1,5 +1,7 @@
 package io.tcptuning.node.census;
 
+import io.tcptuning.node.Libc;
+
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;

@@ -1,4 +1,4 @@
-package io.tcptuning.node.census;
+package io.tcptuning.node;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -13,32 +13,37 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The few libc socket calls the netlink census needs, as FFM downcalls that capture errno.
- * Linked on first use; a JVM without native access fails here and the census falls back to /proc.
+ * The few libc calls this project makes (the netlink census's socket calls, and open/setns to
+ * enter a network namespace), as FFM downcalls that capture errno. Linked on first use; a JVM
+ * without native access fails here and the census falls back to /proc.
  * Assumes an LP64 Linux (size_t and ssize_t are 64-bit): x86_64 and aarch64.
  */
-final class Libc {
-  static final int EINTR = 4;
-  static final int EAGAIN = 11;
+public final class Libc {
+  public static final int EINTR = 4;
+  public static final int EAGAIN = 11;
 
   private static final Linker LINKER = Linker.nativeLinker();
-  static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+  public static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
   private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
   /** int socket(int domain, int type, int protocol) */
-  static final MethodHandle SOCKET = downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+  public static final MethodHandle SOCKET = downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
   /** int bind(int fd, const struct sockaddr *addr, socklen_t len) */
-  static final MethodHandle BIND = downcall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+  public static final MethodHandle BIND = downcall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
   /** int setsockopt(int fd, int level, int name, const void *value, socklen_t len) */
-  static final MethodHandle SETSOCKOPT =
+  public static final MethodHandle SETSOCKOPT =
       downcall("setsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
   /** ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen) */
-  static final MethodHandle SENDTO =
+  public static final MethodHandle SENDTO =
       downcall("sendto", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
   /** ssize_t recv(int fd, void *buf, size_t len, int flags) */
-  static final MethodHandle RECV = downcall("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+  public static final MethodHandle RECV = downcall("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+  /** int open(const char *path, int flags) */
+  public static final MethodHandle OPEN = downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+  /** int setns(int fd, int nstype) */
+  public static final MethodHandle SETNS = downcall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
   /** int close(int fd) */
-  static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+  public static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
   private Libc() {}
 
@@ -47,7 +52,7 @@ final class Libc {
     return LINKER.downcallHandle(symbol, descriptor, Linker.Option.captureCallState("errno"));
   }
 
-  static int errno(MemorySegment capture) {
+  public static int errno(MemorySegment capture) {
     return (int) ERRNO.get(capture, 0L);
   }
 }
