@@ -4,14 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tcptuning.domain.Sysctl;
 import io.tcptuning.node.ProcSysctls;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine;
 
 /**
  * Test main for {@link HostilePolicyNamespaceTest}, run once inside its namespace: for every
@@ -36,28 +33,14 @@ final class HostilePolicyRun {
       Map<String, Object> c = new LinkedHashMap<>();
       c.put("file", file);
       c.put("before", snapshot(proc));
-      c.put("plan", execute("plan", "-f", file));
+      c.put("plan", CliDriver.execute("plan", "-f", file));
       c.put("afterPlan", snapshot(proc));
-      c.put("apply", execute("apply", "-f", file, "--state-dir", stateRoot.resolve("state-" + (i - 1)).toString()));
+      c.put("apply", CliDriver.execute("apply", "-f", file, "--state-dir", stateRoot.resolve("state-" + (i - 1)).toString()));
       c.put("afterApply", snapshot(proc));
       cases.add(c);
     }
     report.put("cases", cases);
     System.out.println(new ObjectMapper().writeValueAsString(report));
-  }
-
-  private static Map<String, Object> execute(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cmd = Main.commandLine();
-    cmd.setOut(new PrintWriter(out, true));
-    cmd.setErr(new PrintWriter(err, true));
-    int exit = cmd.execute(args);
-    Map<String, Object> r = new LinkedHashMap<>();
-    r.put("exit", exit);
-    r.put("out", out.toString());
-    r.put("err", err.toString());
-    return r;
   }
 
   /** Dotted name to canonical value, for every allowlisted sysctl that exists here. */

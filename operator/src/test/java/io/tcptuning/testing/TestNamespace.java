@@ -68,13 +68,14 @@ public final class TestNamespace implements AutoCloseable {
   }
 
   /**
-   * Starts a command inside the namespace without waiting for it. {@code ip netns exec} execs the
-   * command in its own process, so the returned process is the command itself: a kill reaches it.
+   * A process builder for a command inside the namespace, for processes the test talks to or
+   * kills. {@code ip netns exec} execs the command, so the started process is the command itself:
+   * a signal sent to it reaches the command.
    */
-  public Process start(List<String> command, Path stdout, Path stderr) throws IOException {
+  public ProcessBuilder builder(List<String> command) {
     List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", name));
     cmd.addAll(command);
-    return new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+    return new ProcessBuilder(cmd);
   }
 
   /** Every allowlisted sysctl that exists in this namespace, canonical, read in one command. */
