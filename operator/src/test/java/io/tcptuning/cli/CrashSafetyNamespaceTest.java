@@ -46,8 +46,9 @@ import org.junit.jupiter.api.io.TempDir;
  * from known non-default values. After every kill the journal is absent or loads cleanly (never
  * torn), and with no journal nothing was written; then, at random, {@code apply} runs again to
  * completion (the agent restarting after a crash: it must keep the true originals) or not; then
- * {@code revert} must restore exactly the starting values and remove the journal. A truncated
- * journal is reported and never trusted. The host's sysctls never move.
+ * {@code revert} must restore exactly the starting values and remove the journal. The same for a
+ * handover from one policy to another killed midway. A truncated journal is reported and never
+ * trusted. The host's sysctls never move.
  *
  * <p>Where the kills land: a JVM spends nearly all its life starting up, and the window from the
  * journal to the last sysctl write is a few milliseconds of it (more with {@code -Xint}, but only
@@ -104,6 +105,7 @@ class CrashSafetyNamespaceTest {
           tcpMaxSynBacklog: 4096
       """;
 
+  /** What {@link #POLICY} changes. */
   private static final Map<Sysctl, String> CHANGED = new EnumMap<>(Map.of(
       Sysctl.TCP_TW_REUSE, "1",
       Sysctl.IP_LOCAL_PORT_RANGE, "10240 65535",
@@ -111,6 +113,29 @@ class CrashSafetyNamespaceTest {
       Sysctl.TCP_MAX_TW_BUCKETS, "200000",
       Sysctl.SOMAXCONN, "16384",
       Sysctl.TCP_MAX_SYN_BACKLOG, "4096"));
+
+  /**
+   * A second policy that takes the node over from {@link #POLICY}: apply first gives back every
+   * original of the first, then journals its own, then writes.
+   */
+  private static final String TAKEOVER =
+      """
+      apiVersion: tcptuning.io/v1alpha1
+      kind: TcpTuningPolicy
+      metadata:
+        name: takeover
+      spec:
+        sysctls:
+          tcpFinTimeout: 20
+          somaxconn: 32768
+          tcpMaxSynBacklog: 8192
+      """;
+
+  private static final Map<Sysctl, String> TAKEOVER_CHANGED = new EnumMap<>(Map.of(
+      Sysctl.TCP_FIN_TIMEOUT, "20",
+      Sysctl.SOMAXCONN, "32768",
+      Sysctl.TCP_MAX_SYN_BACKLOG, "8192"));
+  private static final int HANDOVER_RUNS = Integer.getInteger("tcptune.crash.handover-runs", 10);
 
   /** From when the kill's delay is counted. */
   enum Anchor {
@@ -131,6 +156,7 @@ class CrashSafetyNamespaceTest {
 
   @TempDir static Path tmp;
   static Path policy;
+  static Path takeover;
   static Path stateDir;
   static Map<Sysctl, String> hostBefore;
   static TestNamespace ns;
@@ -139,6 +165,8 @@ class CrashSafetyNamespaceTest {
   static Map<Sysctl, String> desired;
   /** What the journal must record: the starting value of every sysctl the policy changes. */
   static Map<Sysctl, String> originals;
+  /** Applies run to completion after a kill, in the current test. */
+  private int restarts;
 
   @BeforeAll
   static void namespace() throws Exception {
@@ -146,6 +174,8 @@ class CrashSafetyNamespaceTest {
     hostBefore = TestNamespace.hostSysctls();
     policy = tmp.resolve("crash.yaml");
     Files.writeString(policy, POLICY);
+    takeover = tmp.resolve("takeover.yaml");
+    Files.writeString(takeover, TAKEOVER);
     stateDir = Files.createDirectories(tmp.resolve("state"));
     ns = TestNamespace.create("rel-crash");
     for (var e : START.entrySet()) {
@@ -159,8 +189,6 @@ class CrashSafetyNamespaceTest {
     CHANGED.keySet().forEach(s -> originals.put(s, start.get(s)));
     driver = Driver.start(ns);
   }
-
-  private int restarts;
 
   /** Each test starts from the starting values and no journal, even after the other one failed. */
   @BeforeEach
@@ -196,7 +224,7 @@ class CrashSafetyNamespaceTest {
     Map<Landed, Integer> landed = new EnumMap<>(Landed.class);
 
     // Calibration: one apply that is not killed, timed from its start and from each anchor file.
-    Timeline cal = applyAndKill(null, 0);
+    Timeline cal = applyAndKill(policy, null, 0);
     assertThat(cal.exit()).as("calibration apply\n%s", cal.stderr()).isZero();
     long lockAt = cal.seen().getOrDefault(Anchor.LOCK_FILE, -1L);
     long tempAt = cal.seen().getOrDefault(Anchor.JOURNAL_TEMP_FILE, -1L);
@@ -243,7 +271,7 @@ class CrashSafetyNamespaceTest {
     String what = String.format("run %02d (anchor %s, delay %.2f ms, restart %s)", run, anchor, ms(delay), restart);
     Set<Path> tempsBefore = temps();
 
-    Timeline t = applyAndKill(anchor, delay);
+    Timeline t = applyAndKill(policy, anchor, delay);
 
     // Right after the kill: never a torn journal, and no write without a journal.
     Optional<OriginalsJournal.Entries> journal = loadCleanly(what);
@@ -282,6 +310,82 @@ class CrashSafetyNamespaceTest {
   private static long logUniform(Random rnd, long max) {
     double min = 200_000;
     return (long) (min * Math.pow(Math.max(max, 2 * min) / min, rnd.nextDouble()));
+  }
+
+  /**
+   * The same kills in a handover: {@link #POLICY} owns the node, {@link #TAKEOVER} is applied and
+   * killed. Apply writes before its own journal here (it gives the first policy's originals back
+   * first), so the invariants differ: while the first policy's journal is in place, each value is
+   * the first policy's or its original; once the new one is, it records the true originals and
+   * what the first policy alone had set is back at the start. Revert always ends at the start.
+   */
+  @Test
+  void aKilledHandoverAlsoRevertsToTheTrueOriginals() throws Exception {
+    Map<Sysctl, String> desiredB = new EnumMap<>(start);
+    desiredB.putAll(TAKEOVER_CHANGED);
+    Map<Sysctl, String> originalsB = new EnumMap<>(Sysctl.class);
+    TAKEOVER_CHANGED.keySet().forEach(s -> originalsB.put(s, start.get(s)));
+    Map<Landed, Integer> landed = new EnumMap<>(Landed.class);
+
+    assertThat(driver.run("apply", "-f", policy.toString(), "--state-dir", stateDir.toString()).get("exit").asInt()).isZero();
+    Timeline cal = applyAndKill(takeover, null, 0);
+    assertThat(cal.exit()).as("calibration handover\n%s", cal.stderr()).isZero();
+    assertThat(ns.sysctls()).isEqualTo(desiredB);
+    revertToStart("handover calibration");
+    long fromLock = cal.firstOutputNanos() - cal.seen().get(Anchor.LOCK_FILE);
+    long fromTemp = cal.firstOutputNanos() - cal.seen().get(Anchor.JOURNAL_TEMP_FILE);
+    System.out.printf("crash-safety handover: calibration: lock file at %.1f ms, journal temp file at %.1f ms, first output at %.1f ms%n",
+        ms(cal.seen().get(Anchor.LOCK_FILE)), ms(cal.seen().get(Anchor.JOURNAL_TEMP_FILE)), ms(cal.firstOutputNanos()));
+
+    Random rnd = new Random(SEED + 1);
+    int run = 0;
+    for (; run < HANDOVER_RUNS || (run < 2 * HANDOVER_RUNS && !landed.containsKey(Landed.BETWEEN_JOURNAL_AND_LAST_WRITE)); run++) {
+      boolean fromLockFile = run < HANDOVER_RUNS && rnd.nextBoolean();
+      Anchor anchor = fromLockFile ? Anchor.LOCK_FILE : Anchor.JOURNAL_TEMP_FILE;
+      long delay = fromLockFile ? (long) (rnd.nextDouble() * 1.5 * fromLock) : logUniform(rnd, 3 * fromTemp);
+      boolean restart = rnd.nextBoolean();
+      String what = String.format("handover run %02d (anchor %s, delay %.2f ms, restart %s)", run, anchor, ms(delay), restart);
+      JsonNode first = driver.run("apply", "-f", policy.toString(), "--state-dir", stateDir.toString());
+      assertThat(first.get("exit").asInt()).as("%s: the first policy\n%s", what, first).isZero();
+      assertThat(ns.sysctls()).isEqualTo(desired);
+
+      Timeline t = applyAndKill(takeover, anchor, delay);
+
+      OriginalsJournal.Entries journal = loadCleanly(what).orElseThrow(() -> new AssertionError(what + ": no journal at all"));
+      Map<Sysctl, String> now = ns.sysctls();
+      Landed where;
+      String detail;
+      if (journal.owner().equals("crash")) {
+        // Still the first policy's journal: only its originals may have been written back.
+        assertThat(journal.originals()).as("%s: the first policy's journal", what).isEqualTo(originals);
+        for (var e : now.entrySet()) {
+          assertThat(e.getValue()).as("%s: %s", what, e.getKey().dottedName()).isIn(start.get(e.getKey()), desired.get(e.getKey()));
+        }
+        where = Landed.BEFORE_JOURNAL;
+        detail = CHANGED.keySet().stream().filter(s -> now.get(s).equals(start.get(s))).count() + "/" + CHANGED.size() + " given back";
+      } else {
+        assertThat(journal.owner()).as(what).isEqualTo("takeover");
+        assertThat(journal.originals()).as("%s: the new journal holds the true originals", what).isEqualTo(originalsB);
+        for (var e : now.entrySet()) {
+          assertThat(e.getValue()).as("%s: %s", what, e.getKey().dottedName()).isIn(start.get(e.getKey()), desiredB.get(e.getKey()));
+        }
+        where = t.exit() == 0 ? Landed.COMPLETED_BEFORE_KILL
+            : now.equals(desiredB) ? Landed.AFTER_LAST_WRITE : Landed.BETWEEN_JOURNAL_AND_LAST_WRITE;
+        detail = TAKEOVER_CHANGED.keySet().stream().filter(s -> now.get(s).equals(desiredB.get(s))).count() + "/" + TAKEOVER_CHANGED.size() + " written";
+      }
+      landed.merge(where, 1, Integer::sum);
+      System.out.printf("crash-safety handover: %s: exit %d, landed %s, %s%n", what, t.exit(), where, detail);
+
+      if (restart) {
+        JsonNode again = driver.run("apply", "-f", takeover.toString(), "--state-dir", stateDir.toString());
+        assertThat(again.get("exit").asInt()).as("%s: apply after the crash\n%s", what, again).isZero();
+        assertThat(ns.sysctls()).as("%s: after the restart", what).isEqualTo(desiredB);
+        assertThat(loadCleanly(what).orElseThrow()).as("%s: the restart's journal", what)
+            .isEqualTo(new OriginalsJournal.Entries("takeover", originalsB));
+      }
+      revertToStart(what);
+    }
+    System.out.printf("crash-safety handover: landed %s in %d runs (BEFORE_JOURNAL: the first policy's journal still in place)%n", landed, run);
   }
 
   /**
@@ -349,12 +453,12 @@ class CrashSafetyNamespaceTest {
    * {@code delayNanos} after that anchor (or lets it finish when it exits first). Without an
    * anchor, lets it finish and times it.
    */
-  private static Timeline applyAndKill(Anchor anchor, long delayNanos) throws Exception {
+  private static Timeline applyAndKill(Path policyFile, Anchor anchor, long delayNanos) throws Exception {
     // A fresh lock file each run, so that taking it shows as a created file (nobody holds it now).
     Files.deleteIfExists(stateDir.resolve(LOCK));
     Path err = tmp.resolve("apply.err");
     List<String> cmd = TestNamespace.javaCommand(
-        KILLED_JVM_OPTIONS, Main.class, "apply", "-f", policy.toString(), "--state-dir", stateDir.toString());
+        KILLED_JVM_OPTIONS, Main.class, "apply", "-f", policyFile.toString(), "--state-dir", stateDir.toString());
     try (WatchService watch = FileSystems.getDefault().newWatchService()) {
       stateDir.register(watch, ENTRY_CREATE);
       Map<Anchor, Long> seen = new EnumMap<>(Anchor.class);
