@@ -170,7 +170,7 @@ class CrashSafetyNamespaceTest {
 
   @BeforeAll
   static void namespace() throws Exception {
-    assumeTrue(HostilePolicyNamespaceTest.root(), "needs root for ip netns");
+    assumeTrue(TestNamespace.canCreate(), "needs root for ip netns");
     hostBefore = TestNamespace.hostSysctls();
     policy = tmp.resolve("crash.yaml");
     Files.writeString(policy, POLICY);

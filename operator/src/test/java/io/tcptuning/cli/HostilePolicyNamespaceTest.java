@@ -39,7 +39,7 @@ class HostilePolicyNamespaceTest {
 
   @Test
   void everyHostileManifestExitsTwoWithAClearMessageAndChangesNothing() throws Exception {
-    assumeTrue(root(), "needs root for ip netns");
+    assumeTrue(TestNamespace.canCreate(), "needs root for ip netns");
     Map<Sysctl, String> hostBefore = TestNamespace.hostSysctls();
     List<HostilePolicyCorpus> corpus = HostilePolicyCorpus.all();
     // Neutral file names: the message names the file, and the expect text must not match that.
@@ -99,13 +99,5 @@ class HostilePolicyNamespaceTest {
     Map<String, String> m = new java.util.LinkedHashMap<>();
     object.properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
     return m;
-  }
-
-  static boolean root() {
-    try {
-      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
-    } catch (java.io.IOException | UnsupportedOperationException e) {
-      return false;
-    }
   }
 }

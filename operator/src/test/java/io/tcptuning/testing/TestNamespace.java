@@ -24,6 +24,15 @@ public final class TestNamespace implements AutoCloseable {
     this.name = name;
   }
 
+  /** True when running as root, which {@code ip netns add} needs. */
+  public static boolean canCreate() {
+    try {
+      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
   public static TestNamespace create(String prefix) throws IOException, InterruptedException {
     String name = "tcptune-" + prefix + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffL);
     run(List.of("ip", "netns", "add", name)).check();
