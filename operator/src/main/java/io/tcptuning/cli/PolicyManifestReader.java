@@ -15,12 +15,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
@@ -34,6 +36,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -325,10 +328,52 @@ public final class PolicyManifestReader {
         String allowed = java.util.Arrays.stream(f.getTargetType().getEnumConstants()).map(String::valueOf).collect(Collectors.joining(", "));
         return new Violation(field, "must be one of " + allowed + " (got " + PolicyValidator.quote(String.valueOf(f.getValue())) + ")");
       }
+      // A list where an object belongs and the like: say so in manifest words, not Java types.
+      if (m instanceof MismatchedInputException mi && mi.getTargetType() != null && mi.getProcessor() instanceof JsonParser p) {
+        String expected = expectedShape(mi.getTargetType());
+        String found = foundShape(p.currentToken());
+        if (expected != null && found != null) {
+          return new Violation(field, "must be " + expected + ", not " + found);
+        }
+      }
       String first = m.getOriginalMessage() == null ? m.toString() : m.getOriginalMessage().lines().findFirst().orElse("");
       return new Violation(field, "has the wrong type: " + first);
     }
     return new Violation(MANIFEST, e.getMessage());
+  }
+
+  private static String expectedShape(Class<?> type) {
+    if (Collection.class.isAssignableFrom(type) || type.isArray()) {
+      return "a list";
+    }
+    if (type == String.class) {
+      return "a string";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "true or false";
+    }
+    if (type.isEnum()) {
+      return "one of " + java.util.Arrays.stream(type.getEnumConstants()).map(String::valueOf).collect(Collectors.joining(", "));
+    }
+    if (Map.class.isAssignableFrom(type) || (type.getName().startsWith("io.") && type != IntOrString.class)) {
+      return "an object";
+    }
+    return null;
+  }
+
+  private static String foundShape(JsonToken token) {
+    if (token == null) {
+      return null;
+    }
+    return switch (token) {
+      case START_ARRAY -> "a list";
+      case START_OBJECT -> "an object";
+      case VALUE_STRING -> "a string";
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+      case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+      case VALUE_NULL -> "null";
+      default -> null;
+    };
   }
 
   // --- paths as a reader of the manifest writes them: spec.sysctls.tcpTwReuse, tolerations[0] ---

@@ -13,8 +13,10 @@ import java.util.stream.Stream;
  * The corpus of bad policies under {@code src/test/resources/hostile-policies}: each file starts
  * with {@code # crd-rejects: true|false} (whether the CRD schema and its CEL rules alone must
  * reject it; false for what the API server rejects before the schema, such as a wrong kind or a
- * YAML alias bomb) and {@code # expect: TEXT} (what the agent's error must contain, usually the
- * field path). One more case, a multi-megabyte manifest, is generated.
+ * YAML alias bomb) and {@code # expect: TEXT} (what the agent's error must contain: the field path
+ * and, where the path alone does not say it, what is wrong, as in {@code spec: is given twice};
+ * tests match it against the violations, not against a message that also holds the file name).
+ * One more case, a multi-megabyte manifest, is generated.
  */
 public record HostilePolicyCorpus(String name, boolean crdRejects, String expect, String content) {
   public static final Path DIR = Path.of("src/test/resources/hostile-policies");
@@ -28,19 +30,32 @@ public record HostilePolicyCorpus(String name, boolean crdRejects, String expect
     List<HostilePolicyCorpus> out = new ArrayList<>();
     try (Stream<Path> files = Files.list(DIR)) {
       for (Path f : files.sorted().toList()) {
-        String content = Files.readString(f, StandardCharsets.UTF_8);
-        String[] lines = content.split("\n", 3);
-        out.add(new HostilePolicyCorpus(
-            f.getFileName().toString(),
-            Boolean.parseBoolean(value(lines[0], "# crd-rejects:")),
-            value(lines[1], "# expect:"),
-            content));
+        out.add(read(f));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    out.add(new HostilePolicyCorpus("generated-multi-megabyte", false, "too large", multiMegabyte()));
+    out.add(new HostilePolicyCorpus("generated-multi-megabyte", false, "manifest: is larger than 1 MiB", multiMegabyte()));
     return out;
+  }
+
+  /** One case by file name ({@code 01-tw-reuse-too-high.yaml}), for tests that assert more about it. */
+  public static HostilePolicyCorpus named(String name) {
+    try {
+      return read(DIR.resolve(name));
+    } catch (IOException e) {
+      throw new UncheckedIOException("no corpus case " + name + " in " + DIR, e);
+    }
+  }
+
+  private static HostilePolicyCorpus read(Path f) throws IOException {
+    String content = Files.readString(f, StandardCharsets.UTF_8);
+    String[] lines = content.split("\n", 3);
+    return new HostilePolicyCorpus(
+        f.getFileName().toString(),
+        Boolean.parseBoolean(value(lines[0], "# crd-rejects:")),
+        value(lines[1], "# expect:"),
+        content);
   }
 
   static String multiMegabyte() {

@@ -3,6 +3,7 @@ package io.tcptuning.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.tcptuning.api.HostilePolicyCorpus;
 import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.domain.Sysctl;
@@ -94,62 +95,65 @@ class PolicyManifestReaderTest {
     assertThat(TuningPlanner.desired(p.getSpec().getSysctls())).containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "1024 65535");
   }
 
+  /**
+   * Bad manifests not in the hostile corpus. Those that are (out-of-range values, injection,
+   * unknown fields, wrong kind, duplicates, aliases, nesting, ...) are asserted in
+   * {@link #rejectsCorpusCasesNamingTheFieldAndWhatIsAccepted}.
+   */
   static Stream<Arguments> badManifests() {
     return Stream.of(
-        Arguments.of("out of range", withSysctls("tcpTwReuse: 3"), "spec.sysctls.tcpTwReuse", "0..2"),
-        Arguments.of("negative", withSysctls("tcpFinTimeout: -5"), "spec.sysctls.tcpFinTimeout", "5..120"),
-        Arguments.of("below minimum", withSysctls("tcpMaxTwBuckets: 100"), "spec.sysctls.tcpMaxTwBuckets", "8000..1440000"),
         Arguments.of("int overflow", withSysctls("tcpMaxTwBuckets: 99999999999"), "spec.sysctls.tcpMaxTwBuckets", "out of range"),
-        Arguments.of("huge", withSysctls("somaxconn: 123456789012345678901234567890"), "spec.sysctls.somaxconn", "4096..3240000"),
-        Arguments.of("string for int", withSysctls("tcpTwReuse: \"1\""), "spec.sysctls.tcpTwReuse", "must be an integer"),
         Arguments.of("fraction for int", withSysctls("tcpTwReuse: 1.0"), "spec.sysctls.tcpTwReuse", "must be an integer"),
-        Arguments.of("boolean for int", withSysctls("tcpTimestamps: true"), "spec.sysctls.tcpTimestamps", "must be an integer"),
-        Arguments.of("number for port range", withSysctls("ipLocalPortRange: 1024"), "spec.sysctls.ipLocalPortRange", "\"min max\""),
-        Arguments.of("injection", withSysctls("ipLocalPortRange: \"1024 65535\\nnet.ipv4.ip_forward=1\""), "spec.sysctls.ipLocalPortRange", "\"min max\""),
-        Arguments.of("reversed range", withSysctls("ipLocalPortRange: \"60000 40000\""), "spec.sysctls.ipLocalPortRange", "1024 <= min < max <= 65535"),
-        Arguments.of("privileged range", withSysctls("ipLocalPortRange: \"80 65535\""), "spec.sysctls.ipLocalPortRange", "1024 <= min"),
-        Arguments.of("range past 65535", withSysctls("ipLocalPortRange: \"1024 70000\""), "spec.sysctls.ipLocalPortRange", "max <= 65535"),
-        Arguments.of("reuse without timestamps", withSysctls("tcpTwReuse: 1\ntcpTimestamps: 0"), "spec.sysctls.tcpTwReuse", "tcpTimestamps"),
-        Arguments.of("priority", HEAD + "spec:\n  priority: 5000\n", "spec.priority", "-1000..1000"),
-        Arguments.of("unknown sysctl", withSysctls("ipForward: 1"), "spec.sysctls.ipForward", "unknown field"),
-        Arguments.of("unknown spec field", HEAD + "spec:\n  sysctl: {tcpTwReuse: 1}\n", "spec.sysctl", "unknown field"),
         Arguments.of("unknown top-level field", HEAD + "spec: {}\nextra: 1\n", "extra", "unknown field"),
         Arguments.of("unknown selector field", HEAD + "spec:\n  nodeSelector:\n    matchLabel: {a: b}\n", "spec.nodeSelector.matchLabel", "unknown field"),
         Arguments.of("unknown metadata field", HEAD + "  nmae: x\nspec: {}\n", "metadata.nmae", "unknown field"),
         Arguments.of("wrong mode", HEAD + "spec:\n  mode: enforce\n", "spec.mode", "Enforce, DryRun"),
-        Arguments.of("wrong kind", HEAD.replace("kind: TcpTuningPolicy", "kind: ConfigMap") + "spec: {}\n", "kind", "TcpTuningPolicy"),
-        Arguments.of("wrong apiVersion", HEAD.replace("v1alpha1", "v1") + "spec: {}\n", "apiVersion", "tcptuning.io/v1alpha1"),
-        Arguments.of("missing apiVersion", HEAD.replace("apiVersion: tcptuning.io/v1alpha1\n", "") + "spec: {}\n", "apiVersion", "tcptuning.io/v1alpha1"),
-        Arguments.of("missing spec", HEAD, "spec", "is required"),
+        Arguments.of("object for list", HEAD + "spec:\n  tolerations: {operator: Exists}\n", "spec.tolerations", "must be a list, not an object"),
+        Arguments.of("list for boolean", HEAD + "spec:\n  assumeNat: [true]\n", "spec.assumeNat", "must be true or false, not a list"),
         Arguments.of("null spec", HEAD + "spec:\n", "spec", "is required"),
         Arguments.of("missing name", HEAD.replace("  name: p\n", "  labels: {a: b}\n") + "spec: {}\n", "metadata.name", "Kubernetes object name"),
         Arguments.of("bad name", HEAD.replace("name: p", "name: \"p\\nq\"") + "spec: {}\n", "metadata.name", "Kubernetes object name"),
-        Arguments.of("duplicate sysctl", withSysctls("tcpTwReuse: 1\ntcpTwReuse: 2"), "spec.sysctls.tcpTwReuse", "twice"),
-        Arguments.of("duplicate top-level key", HEAD + "spec: {}\nspec: {}\n", "spec", "twice"),
         Arguments.of("duplicate JSON key", "{\"apiVersion\": \"tcptuning.io/v1alpha1\", \"kind\": \"TcpTuningPolicy\", \"kind\": \"TcpTuningPolicy\"}", "kind", "twice"),
         Arguments.of("anchor and alias", HEAD + "spec:\n  sysctls: &s {tcpTwReuse: 1}\n  x: *s\n", "spec.sysctls", "anchors and aliases"),
-        Arguments.of("alias bomb", aliasBomb(), "a", "anchors and aliases"),
         Arguments.of("merge key", HEAD + "spec:\n  <<: {priority: 1}\n", "spec.<<", "unknown field"),
         Arguments.of("tag", withSysctls("tcpTwReuse: !!int \"1\""), "spec.sysctls.tcpTwReuse", "tags"),
-        Arguments.of("deep nesting", HEAD + "spec:\n  x: " + "[".repeat(100) + "]".repeat(100) + "\n", "manifest", "deeper than 32"),
-        Arguments.of("deep JSON nesting", "{\"a\":" + "[".repeat(5000) + "]".repeat(5000) + "}", "manifest", "deeper than 32"),
-        Arguments.of("two documents", HEAD + "spec: {}\n---\n" + HEAD + "spec: {}\n", "manifest", "one policy per file"),
-        Arguments.of("empty", "", "manifest", "is empty"),
-        Arguments.of("a list", "- a\n- b\n", "manifest", "must be an object"),
-        Arguments.of("broken syntax", HEAD + "spec: {sysctls: [\n", "spec.sysctls[0]", "not valid YAML/JSON"));
+        Arguments.of("deep JSON nesting", "{\"a\":" + "[".repeat(5000) + "]".repeat(5000) + "}", "manifest", "deeper than 32"));
   }
 
-  static String aliasBomb() {
-    StringBuilder b = new StringBuilder("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
-    for (char c = 'b'; c <= 'j'; c++) {
-      char prev = (char) (c - 1);
-      b.append(c).append(": &").append(c).append(" [");
-      for (int i = 0; i < 9; i++) {
-        b.append(i == 0 ? "" : ",").append('*').append(prev);
-      }
-      b.append("]\n");
-    }
-    return b.toString();
+  /**
+   * Hostile corpus cases with more to say than their {@code # expect:} line: the exact field and
+   * the accepted range or the reason.
+   */
+  static Stream<Arguments> corpusCases() {
+    return Stream.of(
+        Arguments.of("01-tw-reuse-too-high.yaml", "spec.sysctls.tcpTwReuse", "0..2"),
+        Arguments.of("07-fin-timeout-negative.yaml", "spec.sysctls.tcpFinTimeout", "5..120"),
+        Arguments.of("08-max-tw-buckets-too-low.yaml", "spec.sysctls.tcpMaxTwBuckets", "8000..1440000"),
+        Arguments.of("15-int-overflow-int64.yaml", "spec.sysctls.somaxconn", "4096..3240000"),
+        Arguments.of("19-string-for-int.yaml", "spec.sysctls.tcpTwReuse", "must be an integer"),
+        Arguments.of("21-bool-for-int.yaml", "spec.sysctls.tcpTimestamps", "must be an integer"),
+        Arguments.of("24-port-range-reversed.yaml", "spec.sysctls.ipLocalPortRange", "1024 <= min < max <= 65535"),
+        Arguments.of("25-port-range-privileged.yaml", "spec.sysctls.ipLocalPortRange", "1024 <= min"),
+        Arguments.of("26-port-range-above-65535.yaml", "spec.sysctls.ipLocalPortRange", "max <= 65535"),
+        Arguments.of("30-port-range-newline-injection.yaml", "spec.sysctls.ipLocalPortRange", "\"min max\""),
+        Arguments.of("36-port-range-number.yaml", "spec.sysctls.ipLocalPortRange", "\"min max\""),
+        Arguments.of("37-reuse-without-timestamps.yaml", "spec.sysctls.tcpTwReuse", "tcpTimestamps"),
+        Arguments.of("38-unknown-sysctl-field.yaml", "spec.sysctls.tcpRmem", "unknown field"),
+        Arguments.of("41-unknown-spec-field.yaml", "spec.nodeSelektor", "unknown field"),
+        Arguments.of("43-priority-out-of-range.yaml", "spec.priority", "-1000..1000"),
+        Arguments.of("46-sysctls-not-a-map.yaml", "spec.sysctls", "must be an object, not a list"),
+        Arguments.of("47-wrong-kind.yaml", "kind", "TcpTuningPolicy"),
+        Arguments.of("48-wrong-api-version.yaml", "apiVersion", "tcptuning.io/v1alpha1"),
+        Arguments.of("49-missing-api-version.yaml", "apiVersion", "tcptuning.io/v1alpha1"),
+        Arguments.of("50-missing-spec.yaml", "spec", "is required"),
+        Arguments.of("51-empty-document.yaml", "manifest", "is empty"),
+        Arguments.of("52-not-a-map.yaml", "manifest", "must be an object"),
+        Arguments.of("53-duplicate-key.yaml", "spec.sysctls.tcpTwReuse", "twice"),
+        Arguments.of("54-duplicate-spec.yaml", "spec", "twice"),
+        Arguments.of("55-two-documents.yaml", "manifest", "one policy per file"),
+        Arguments.of("56-invalid-yaml.yaml", "spec.sysctls[0]", "not valid YAML/JSON"),
+        Arguments.of("57-alias-bomb.yaml", "x.a", "anchors and aliases"),
+        Arguments.of("59-deeply-nested.yaml", "manifest", "deeper than 32"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -163,6 +167,12 @@ class PolicyManifestReaderTest {
           assertThat(v.message()).contains(explanation);
         });
     assertThat(violations).allSatisfy(v -> assertThat(v.toString()).doesNotContain("\n"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("corpusCases")
+  void rejectsCorpusCasesNamingTheFieldAndWhatIsAccepted(String corpusFile, String field, String explanation) {
+    rejectsNamingTheFieldAndWhatIsAccepted(corpusFile, HostilePolicyCorpus.named(corpusFile).content(), field, explanation);
   }
 
   @Test

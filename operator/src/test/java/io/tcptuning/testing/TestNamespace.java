@@ -1,11 +1,15 @@
 package io.tcptuning.testing;
 
+import io.tcptuning.domain.Sysctl;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -18,6 +22,15 @@ public final class TestNamespace implements AutoCloseable {
 
   private TestNamespace(String name) {
     this.name = name;
+  }
+
+  /** True when running as root, which {@code ip netns add} needs. */
+  public static boolean canCreate() {
+    try {
+      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
   }
 
   public static TestNamespace create(String prefix) throws IOException, InterruptedException {
@@ -50,12 +63,48 @@ public final class TestNamespace implements AutoCloseable {
 
   /** Runs a Java main class of this test classpath inside the namespace. */
   public Result java(Class<?> mainClass, String... args) throws IOException, InterruptedException {
+    return exec(javaCommand(List.of("-XX:TieredStopAtLevel=1"), mainClass, args).toArray(String[]::new));
+  }
+
+  /** The command line of a JVM running a main class of this test classpath, with extra JVM options. */
+  public static List<String> javaCommand(List<String> jvmOptions, Class<?> mainClass, String... args) {
     List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"), mainClass.getName()));
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
     cmd.addAll(List.of(args));
-    return exec(cmd.toArray(String[]::new));
+    return cmd;
+  }
+
+  /**
+   * A process builder for a command inside the namespace, for processes the test talks to or
+   * kills. {@code ip netns exec} execs the command, so the started process is the command itself:
+   * a signal sent to it reaches the command.
+   */
+  public ProcessBuilder builder(List<String> command) {
+    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", name));
+    cmd.addAll(command);
+    return new ProcessBuilder(cmd);
+  }
+
+  /** Every allowlisted sysctl that exists in this namespace, canonical, read in one command. */
+  public Map<Sysctl, String> sysctls() throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("sh", "-c",
+        "for f; do if [ -e \"/proc/sys/$f\" ]; then printf '%s=' \"$f\"; cat \"/proc/sys/$f\" || exit 1; fi; done", "sh"));
+    for (Sysctl s : Sysctl.values()) {
+      cmd.add(s.procPath());
+    }
+    Map<Sysctl, String> out = new EnumMap<>(Sysctl.class);
+    for (String line : exec(cmd.toArray(String[]::new)).check().stdout().split("\n")) {
+      if (line.isEmpty()) {
+        continue;
+      }
+      int eq = line.indexOf('=');
+      String path = line.substring(0, eq);
+      Sysctl s = Arrays.stream(Sysctl.values()).filter(x -> x.procPath().equals(path)).findFirst().orElseThrow();
+      out.put(s, Sysctl.canonical(line.substring(eq + 1)));
+    }
+    return out;
   }
 
   /** A sysctl of this namespace, read through /proc/sys inside it. */
@@ -79,6 +128,18 @@ public final class TestNamespace implements AutoCloseable {
   /** The host namespace's value, for "the host is untouched" assertions. */
   public static String hostSysctl(String dotted) throws IOException {
     return io.tcptuning.node.ProcFiles.read(Path.of("/proc/sys", dotted.replace('.', '/'))).strip().replaceAll("\\s+", " ");
+  }
+
+  /** Every allowlisted sysctl that exists in the host namespace, canonical. */
+  public static Map<Sysctl, String> hostSysctls() throws IOException {
+    Map<Sysctl, String> out = new EnumMap<>(Sysctl.class);
+    for (Sysctl s : Sysctl.values()) {
+      Path p = Path.of("/proc/sys", s.procPath());
+      if (Files.exists(p)) {
+        out.put(s, Sysctl.canonical(io.tcptuning.node.ProcFiles.read(p)));
+      }
+    }
+    return out;
   }
 
   public record Result(List<String> command, int exitCode, String stdout, String stderr) {
