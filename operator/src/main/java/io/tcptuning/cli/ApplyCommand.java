@@ -6,13 +6,12 @@ import io.tcptuning.domain.Plan;
 import io.tcptuning.node.ApplyResult;
 import io.tcptuning.node.JournalCorruptException;
 import io.tcptuning.node.NodeFacts;
-import io.tcptuning.node.OriginalsJournal;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.SysctlApplier;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,12 +30,9 @@ import picocli.CommandLine.Spec;
 public final class ApplyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = {"-f", "--filename"}, required = true, paramLabel = "POLICY",
-      description = "TcpTuningPolicy manifest, YAML or JSON; - reads standard input.")
-  String file;
+  @Mixin NodeCommandOptions.PolicyFile policyFile;
 
-  @Option(names = "--state-dir", paramLabel = "DIR", description = "Where the originals journal lives (default: ${DEFAULT-VALUE}).")
-  Path stateDir = OriginalsJournal.DEFAULT_STATE_DIR;
+  @Mixin NodeCommandOptions.StateDir stateDir;
 
   @Option(names = "--json", description = "Print JSON instead of text.")
   boolean json;
@@ -45,13 +41,11 @@ public final class ApplyCommand implements Callable<Integer> {
   public Integer call() {
     var out = spec.commandLine().getOut();
     var err = spec.commandLine().getErr();
-    TcpTuningPolicy policy;
-    try {
-      policy = new PolicyManifestReader().read(file);
-    } catch (InvalidPolicyException e) {
-      err.println(e.getMessage());
+    var read = policyFile.read(err);
+    if (read.isEmpty()) {
       return Main.EXIT_INVALID;
     }
+    TcpTuningPolicy policy = read.get();
     String name = policy.getMetadata().getName();
     NodeFacts facts = NodeFacts.readCurrentNamespace();
     if (policy.getSpec().effectiveMode() == Mode.DryRun) {
@@ -60,7 +54,7 @@ public final class ApplyCommand implements Callable<Integer> {
     quietApplierLog();
     ApplyResult result;
     try {
-      result = new SysctlApplier(new ProcSysctls(), new OriginalsJournal(stateDir)).apply(PlanCommand.request(policy, facts));
+      result = stateDir.applier().apply(PlanCommand.request(policy, facts));
     } catch (JournalCorruptException e) {
       err.println("policy=" + name + " " + e.getMessage());
       return Main.EXIT_FAILED;

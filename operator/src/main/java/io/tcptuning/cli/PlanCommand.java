@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,9 +29,7 @@ import picocli.CommandLine.Spec;
 public final class PlanCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = {"-f", "--filename"}, required = true, paramLabel = "POLICY",
-      description = "TcpTuningPolicy manifest, YAML or JSON; - reads standard input.")
-  String file;
+  @Mixin NodeCommandOptions.PolicyFile policyFile;
 
   @Option(names = "--json", description = "Print JSON instead of a table.")
   boolean json;
@@ -39,13 +38,11 @@ public final class PlanCommand implements Callable<Integer> {
   public Integer call() {
     var out = spec.commandLine().getOut();
     var err = spec.commandLine().getErr();
-    TcpTuningPolicy policy;
-    try {
-      policy = new PolicyManifestReader().read(file);
-    } catch (InvalidPolicyException e) {
-      err.println(e.getMessage());
+    var read = policyFile.read(err);
+    if (read.isEmpty()) {
       return Main.EXIT_INVALID;
     }
+    TcpTuningPolicy policy = read.get();
     NodeFacts facts = NodeFacts.readCurrentNamespace();
     Map<Sysctl, String> current;
     try {

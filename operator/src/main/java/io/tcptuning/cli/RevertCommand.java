@@ -2,13 +2,11 @@ package io.tcptuning.cli;
 
 import io.tcptuning.node.JournalCorruptException;
 import io.tcptuning.node.OriginalsJournal;
-import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.RevertResult;
-import io.tcptuning.node.SysctlApplier;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,8 +24,7 @@ import picocli.CommandLine.Spec;
 public final class RevertCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--state-dir", paramLabel = "DIR", description = "Where the originals journal lives (default: ${DEFAULT-VALUE}).")
-  Path stateDir = OriginalsJournal.DEFAULT_STATE_DIR;
+  @Mixin NodeCommandOptions.StateDir stateDir;
 
   @Option(names = "--policy", paramLabel = "NAME", description = "Revert only if this policy owns the journal.")
   String policy;
@@ -46,7 +43,7 @@ public final class RevertCommand implements Callable<Integer> {
     ApplyCommand.quietApplierLog();
     RevertResult result;
     try {
-      result = new SysctlApplier(new ProcSysctls(), new OriginalsJournal(stateDir)).revert(policy);
+      result = stateDir.applier().revert(policy);
     } catch (JournalCorruptException e) {
       err.println(e.getMessage());
       return Main.EXIT_FAILED;
