@@ -362,6 +362,71 @@ class TcpTuningPolicyReconcilerMockApiTest {
   }
 
   @Test
+  void anOperatorRestartedMidRolloutKeepsOneDaemonSetAndConverges() {
+    nodes(node("w1"), node("w2"));
+    createPolicy(client, newPolicy("web", 0, null), true);
+    reconcile("web");
+    long gen1 = MockApi.policy(client, "web").getMetadata().getGeneration();
+    MockApi.report(client, report("w1", "web", gen1, NodePhase.Applied));
+    MockApi.report(client, report("w2", "web", gen1, NodePhase.Applied));
+    reconcile("web");
+
+    // A spec change starts a rollout; one node has the new generation, then the operator restarts.
+    client.resources(TcpTuningPolicy.class).withName("web").edit(p -> {
+      p.getSpec().getSysctls().setTcpFinTimeout(30);
+      return p;
+    });
+    reconcile("web");
+    long gen2 = MockApi.policy(client, "web").getMetadata().getGeneration();
+    assertThat(gen2).isGreaterThan(gen1);
+    MockApi.report(client, report("w1", "web", gen2, NodePhase.Applied));
+    String rolledRv = rv(daemonSet("web"));
+
+    clock.advance(Duration.ofSeconds(5));
+    TcpTuningPolicyReconciler restarted = newReconciler(config);
+    reconcile(restarted, "web");
+    assertThat(client.apps().daemonSets().inNamespace(NAMESPACE).list().getItems()).hasSize(1);
+    assertThat(rv(daemonSet("web"))).as("the restarted operator does not rewrite the rolled DaemonSet").isEqualTo(rolledRv);
+    var midway = MockApi.policy(client, "web").getStatus();
+    assertThat(midway.getNodes().getPending()).isEqualTo(1);
+    assertThat(condition(midway, "Progressing").getStatus()).isEqualTo("True");
+
+    MockApi.report(client, report("w2", "web", gen2, NodePhase.Applied));
+    clock.advance(Duration.ofSeconds(5));
+    reconcile(restarted, "web");
+    var done = MockApi.policy(client, "web").getStatus();
+    assertThat(done.getObservedGeneration()).isEqualTo(gen2);
+    assertThat(done.getNodes().getApplied()).isEqualTo(2);
+    assertThat(condition(done, "Ready").getStatus()).isEqualTo("True");
+    assertThat(client.apps().daemonSets().inNamespace(NAMESPACE).list().getItems()).hasSize(1);
+  }
+
+  @Test
+  void anOperatorRestartedMidDeletionKeepsTheFinalizerUntilTheNodesReverted() {
+    nodes(node("w1"), node("w2"));
+    createPolicy(client, newPolicy("web", 0, null), true);
+    reconcile("web");
+    long gen = MockApi.policy(client, "web").getMetadata().getGeneration();
+    MockApi.report(client, report("w1", "web", gen, NodePhase.Applied));
+    MockApi.report(client, report("w2", "web", gen, NodePhase.Applied));
+    client.resources(TcpTuningPolicy.class).withName("web").delete();
+    assertThat(cleanup("web").isRemoveFinalizer()).isFalse();
+    MockApi.report(client, report("w1", "web", gen, NodePhase.Reverted));
+
+    TcpTuningPolicyReconciler restarted = newReconciler(config);
+    DeleteControl afterRestart = restarted.cleanup(MockApi.policy(client, "web"), NO_CONTEXT);
+    assertThat(afterRestart.isRemoveFinalizer()).as("the finalizer is not lost with the operator").isFalse();
+    assertThat(MockApi.policy(client, "web").getMetadata().getFinalizers()).contains("tcptuning.io/revert");
+    assertThat(condition(MockApi.policy(client, "web").getStatus(), "Ready").getMessage()).isEqualTo("1/2 nodes reverted");
+    assertThat(client.apps().daemonSets().inNamespace(NAMESPACE).list().getItems()).hasSize(1);
+
+    MockApi.report(client, report("w2", "web", gen, NodePhase.Reverted));
+    assertThat(restarted.cleanup(MockApi.policy(client, "web"), NO_CONTEXT).isRemoveFinalizer()).isTrue();
+    assertThat(daemonSet("web")).isNull();
+    assertThat(events(client, "RevertStarted")).as("told once, across the restart").hasSize(1);
+  }
+
+  @Test
   void aBurstOfNodeReportsCostsOneStatusWritePerDebounceWindow() {
     List<String> names = List.of("n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9");
     for (String n : names) {
