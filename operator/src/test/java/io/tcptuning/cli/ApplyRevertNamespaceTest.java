@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tcptuning.domain.Sysctl;
+import io.tcptuning.testing.TestNamespace;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,14 +52,14 @@ class ApplyRevertNamespaceTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    assumeTrue(TestNamespace.root(), "needs root for ip netns");
+    assumeTrue(TestNamespace.canCreate(), "needs root for ip netns");
     hostBefore = TestNamespace.hostSysctls();
-    ns = TestNamespace.create("tcptune-apply");
+    ns = TestNamespace.create("apply");
     // Non-default starting values, so that "restored exactly" means something.
-    ns.set("net.ipv4.tcp_tw_reuse", "0");
-    ns.set("net.ipv4.ip_local_port_range", "40000 40999");
-    ns.set("net.ipv4.tcp_fin_timeout", "45");
-    ns.set("net.core.somaxconn", "5000");
+    ns.setSysctl("net.ipv4.tcp_tw_reuse", "0");
+    ns.setSysctl("net.ipv4.ip_local_port_range", "40000 40999");
+    ns.setSysctl("net.ipv4.tcp_fin_timeout", "45");
+    ns.setSysctl("net.core.somaxconn", "5000");
     stateDir = tmp.resolve("state");
   }
 
@@ -98,8 +99,8 @@ class ApplyRevertNamespaceTest {
 
     // plan: reads what the kernel shows, writes nothing.
     var plan = ns.cli("plan", "-f", broad.toString(), "--json");
-    assertThat(plan.exit()).as(plan.toString()).isZero();
-    JsonNode planned = JSON.readTree(plan.out());
+    assertThat(plan.exitCode()).as(plan.toString()).isZero();
+    JsonNode planned = JSON.readTree(plan.stdout());
     assertThat(planned.get("policy").asText()).isEqualTo("broad");
     for (JsonNode line : planned.get("sysctls")) {
       Sysctl s = Sysctl.byDottedName(line.get("name").asText()).orElseThrow();
@@ -111,8 +112,8 @@ class ApplyRevertNamespaceTest {
 
     // apply: every Change is in place, the refusal is reported, tcp_tw_recycle is not created.
     var applied = apply(broad);
-    assertThat(applied.exit()).as(applied.toString()).isZero();
-    assertThat(applied.out())
+    assertThat(applied.exitCode()).as(applied.toString()).isZero();
+    assertThat(applied.stdout())
         .contains("policy=broad applied net.ipv4.tcp_tw_reuse 0->1")
         .contains("policy=broad applied net.ipv4.ip_local_port_range \"40000 40999\"->\"10240 65535\"")
         .contains("policy=broad refused net.ipv4.tcp_tw_recycle=1 (KernelRemovedSysctl)");
@@ -127,27 +128,27 @@ class ApplyRevertNamespaceTest {
 
     // apply again: idempotent, nothing written, the journal untouched.
     var again = apply(broad, "--json");
-    assertThat(again.exit()).as(again.toString()).isZero();
-    assertThat(JSON.readTree(again.out()).get("sysctls").findValuesAsText("status")).containsOnly("AlreadySet", "Refused");
+    assertThat(again.exitCode()).as(again.toString()).isZero();
+    assertThat(JSON.readTree(again.stdout()).get("sysctls").findValuesAsText("status")).containsOnly("AlreadySet", "Refused");
     assertThat(Files.readAllBytes(journal())).isEqualTo(journalBytes);
 
     // Someone changes a tuned value; re-apply puts it back and still keeps the true original.
-    ns.set("net.ipv4.tcp_tw_reuse", "2");
+    ns.setSysctl("net.ipv4.tcp_tw_reuse", "2");
     var healed = apply(broad);
-    assertThat(healed.exit()).as(healed.toString()).isZero();
-    assertThat(healed.out()).contains("policy=broad applied net.ipv4.tcp_tw_reuse 2->1");
-    assertThat(ns.sysctl(Sysctl.TCP_TW_REUSE)).isEqualTo("1");
+    assertThat(healed.exitCode()).as(healed.toString()).isZero();
+    assertThat(healed.stdout()).contains("policy=broad applied net.ipv4.tcp_tw_reuse 2->1");
+    assertThat(ns.sysctl(Sysctl.TCP_TW_REUSE.dottedName())).isEqualTo("1");
     assertThat(Files.readAllBytes(journal())).isEqualTo(journalBytes);
 
     // revert: exactly the starting values, journal gone; a second revert has nothing to do.
     var reverted = ns.cli("revert", "--state-dir=" + stateDir);
-    assertThat(reverted.exit()).as(reverted.toString()).isZero();
-    assertThat(reverted.out()).contains("policy=broad restored net.ipv4.tcp_tw_reuse 1->0");
+    assertThat(reverted.exitCode()).as(reverted.toString()).isZero();
+    assertThat(reverted.stdout()).contains("policy=broad restored net.ipv4.tcp_tw_reuse 1->0");
     assertThat(ns.sysctls()).isEqualTo(start);
     assertThat(journal()).doesNotExist();
     var nothing = ns.cli("revert", "--state-dir=" + stateDir, "--json");
-    assertThat(nothing.exit()).isZero();
-    assertThat(JSON.readTree(nothing.out()).get("result").asText()).isEqualTo("NothingToRevert");
+    assertThat(nothing.exitCode()).isZero();
+    assertThat(JSON.readTree(nothing.stdout()).get("result").asText()).isEqualTo("NothingToRevert");
     assertThat(ns.sysctls()).isEqualTo(start);
   }
 
@@ -165,14 +166,14 @@ class ApplyRevertNamespaceTest {
 
     for (var e : bad.entrySet()) {
       var r = apply(policy(e.getKey(), e.getValue()));
-      assertThat(r.exit()).as(e.getKey() + "\n" + r).isEqualTo(Main.EXIT_INVALID);
-      assertThat(r.err()).as(e.getKey()).contains(field.get(e.getKey()));
+      assertThat(r.exitCode()).as(e.getKey() + "\n" + r).isEqualTo(Main.EXIT_INVALID);
+      assertThat(r.stderr()).as(e.getKey()).contains(field.get(e.getKey()));
       assertThat(ns.sysctls()).as(e.getKey()).isEqualTo(start);
       assertThat(journal()).doesNotExist();
     }
     var missing = ns.cli("apply", "--state-dir=" + stateDir);
-    assertThat(missing.exit()).isEqualTo(Main.EXIT_INVALID);
-    assertThat(missing.err()).contains("-f");
+    assertThat(missing.exitCode()).isEqualTo(Main.EXIT_INVALID);
+    assertThat(missing.stderr()).contains("-f");
   }
 
   @Test
@@ -180,18 +181,18 @@ class ApplyRevertNamespaceTest {
     // A first policy owns the node and has a journal.
     String fin = "apiVersion: tcptuning.io/v1alpha1\nkind: TcpTuningPolicy\nmetadata:\n  name: fin\nspec:\n  sysctls:\n    tcpFinTimeout: 30\n";
     var first = apply(policy("fin", fin));
-    assertThat(first.exit()).as(first.toString()).isZero();
-    assertThat(ns.sysctl(Sysctl.TCP_FIN_TIMEOUT)).isEqualTo("30");
+    assertThat(first.exitCode()).as(first.toString()).isZero();
+    assertThat(ns.sysctl(Sysctl.TCP_FIN_TIMEOUT.dottedName())).isEqualTo("30");
     byte[] journalBefore = Files.readAllBytes(journal());
     // The kernel refuses an ephemeral range that starts below the first unprivileged port.
-    ns.set("net.ipv4.ip_unprivileged_port_start", "20000");
+    ns.setSysctl("net.ipv4.ip_unprivileged_port_start", "20000");
     Map<Sysctl, String> before = ns.sysctls();
 
     // Its next version asks for more, including a range the kernel will reject.
     var r = apply(policy("fin-v2", BROAD.replace("name: broad", "name: fin")));
 
-    assertThat(r.exit()).as(r.toString()).isEqualTo(Main.EXIT_FAILED);
-    assertThat(r.out())
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(Main.EXIT_FAILED);
+    assertThat(r.stdout())
         .contains("FAILED net.ipv4.ip_local_port_range=\"10240 65535\"")
         .contains("rolled back net.ipv4.tcp_tw_reuse to 0")
         .contains("rolled back everything this run wrote");
@@ -200,8 +201,8 @@ class ApplyRevertNamespaceTest {
 
     // The journal is still good: revert gives back the first policy's original.
     var reverted = ns.cli("revert", "--state-dir=" + stateDir, "--policy=fin");
-    assertThat(reverted.exit()).as(reverted.toString()).isZero();
-    assertThat(ns.sysctl(Sysctl.TCP_FIN_TIMEOUT)).isEqualTo("45");
+    assertThat(reverted.exitCode()).as(reverted.toString()).isZero();
+    assertThat(ns.sysctl(Sysctl.TCP_FIN_TIMEOUT.dottedName())).isEqualTo("45");
   }
 
   @Test
@@ -209,29 +210,29 @@ class ApplyRevertNamespaceTest {
     Map<Sysctl, String> start = ns.sysctls();
     String a = "apiVersion: tcptuning.io/v1alpha1\nkind: TcpTuningPolicy\nmetadata:\n  name: policy-a\nspec:\n  sysctls:\n    tcpFinTimeout: 30\n    somaxconn: 8192\n";
     String b = "apiVersion: tcptuning.io/v1alpha1\nkind: TcpTuningPolicy\nmetadata:\n  name: policy-b\nspec:\n  sysctls:\n    somaxconn: 16384\n";
-    assertThat(apply(policy("a", a)).exit()).isZero();
+    assertThat(apply(policy("a", a)).exitCode()).isZero();
 
     var r = apply(policy("b", b));
 
-    assertThat(r.exit()).as(r.toString()).isZero();
-    assertThat(r.out()).contains("handing over from policy=policy-a", "restored net.ipv4.tcp_fin_timeout 30->45");
-    assertThat(ns.sysctl(Sysctl.TCP_FIN_TIMEOUT)).isEqualTo("45");
-    assertThat(ns.sysctl(Sysctl.SOMAXCONN)).isEqualTo("16384");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stdout()).contains("handing over from policy=policy-a", "restored net.ipv4.tcp_fin_timeout 30->45");
+    assertThat(ns.sysctl(Sysctl.TCP_FIN_TIMEOUT.dottedName())).isEqualTo("45");
+    assertThat(ns.sysctl(Sysctl.SOMAXCONN.dottedName())).isEqualTo("16384");
     assertThat(Files.readString(journal())).contains("owner policy-b\n", "sysctl net.core.somaxconn=5000\n").doesNotContain("tcp_fin_timeout");
 
     var notMine = ns.cli("revert", "--state-dir=" + stateDir, "--policy=policy-a");
-    assertThat(notMine.exit()).isZero();
-    assertThat(notMine.out()).contains("belongs to policy=policy-b");
-    assertThat(ns.sysctl(Sysctl.SOMAXCONN)).isEqualTo("16384");
+    assertThat(notMine.exitCode()).isZero();
+    assertThat(notMine.stdout()).contains("belongs to policy=policy-b");
+    assertThat(ns.sysctl(Sysctl.SOMAXCONN.dottedName())).isEqualTo("16384");
 
-    assertThat(ns.cli("revert", "--state-dir=" + stateDir).exit()).isZero();
+    assertThat(ns.cli("revert", "--state-dir=" + stateDir).exitCode()).isZero();
     assertThat(ns.sysctls()).isEqualTo(start);
   }
 
   @Test
   void aCorruptJournalStopsApplyAndRevertWithExitOneAndNothingChanged() throws Exception {
     Path broad = policy("broad", BROAD);
-    assertThat(apply(broad).exit()).isZero();
+    assertThat(apply(broad).exitCode()).isZero();
     Map<Sysctl, String> tuned = ns.sysctls();
     byte[] good = Files.readAllBytes(journal());
     byte[] corrupt = new String(good, java.nio.charset.StandardCharsets.US_ASCII).replace("tcp_tw_reuse=0", "tcp_tw_reuse=2").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -240,9 +241,9 @@ class ApplyRevertNamespaceTest {
     var applied = apply(policy("other", BROAD.replace("name: broad", "name: other")));
     var reverted = ns.cli("revert", "--state-dir=" + stateDir);
 
-    assertThat(applied.exit()).as(applied.toString()).isEqualTo(Main.EXIT_FAILED);
-    assertThat(applied.err()).contains("is corrupt", "SHA-256");
-    assertThat(reverted.exit()).as(reverted.toString()).isEqualTo(Main.EXIT_FAILED);
+    assertThat(applied.exitCode()).as(applied.toString()).isEqualTo(Main.EXIT_FAILED);
+    assertThat(applied.stderr()).contains("is corrupt", "SHA-256");
+    assertThat(reverted.exitCode()).as(reverted.toString()).isEqualTo(Main.EXIT_FAILED);
     assertThat(ns.sysctls()).isEqualTo(tuned);
     assertThat(Files.readAllBytes(journal())).isEqualTo(corrupt);
   }
@@ -253,8 +254,8 @@ class ApplyRevertNamespaceTest {
 
     var r = apply(Path.of("..", "deploy", "examples", "observe-only.yaml").toAbsolutePath());
 
-    assertThat(r.exit()).as(r.toString()).isZero();
-    assertThat(r.out()).contains("mode DryRun: planned only, nothing written").contains("net.ipv4.tcp_fin_timeout");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stdout()).contains("mode DryRun: planned only, nothing written").contains("net.ipv4.tcp_fin_timeout");
     assertThat(ns.sysctls()).isEqualTo(start);
     assertThat(journal()).doesNotExist();
   }

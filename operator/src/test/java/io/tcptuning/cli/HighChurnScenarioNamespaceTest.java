@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tcptuning.domain.Sysctl;
+import io.tcptuning.testing.TestNamespace;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -31,12 +33,13 @@ class HighChurnScenarioNamespaceTest {
 
   @Test
   void highChurnClientsPolicyEndsErrno99ForTheSameLoad() throws Exception {
-    assumeTrue(TestNamespace.root(), "needs root for ip netns");
+    assumeTrue(TestNamespace.canCreate(), "needs root for ip netns");
     Map<Sysctl, String> hostBefore = TestNamespace.hostSysctls();
-    try (TestNamespace ns = TestNamespace.create("tcptune-churn")) {
-      ns.set("net.ipv4.ip_local_port_range", "40000 40999");
-      ns.set("net.ipv4.tcp_tw_reuse", "0");
-      Process server = ns.start(TestNamespace.java(ShortConnectionLoad.class.getName(), "serve", String.valueOf(PORT)));
+    try (TestNamespace ns = TestNamespace.create("churn")) {
+      ns.setSysctl("net.ipv4.ip_local_port_range", "40000 40999");
+      ns.setSysctl("net.ipv4.tcp_tw_reuse", "0");
+      Process server = ns.builder(TestNamespace.javaCommand(List.of("-XX:TieredStopAtLevel=1"), ShortConnectionLoad.class, "serve", String.valueOf(PORT)))
+          .redirectErrorStream(true).start();
       try {
         var serverOut = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
         assertThat(serverOut.readLine()).isEqualTo("listening " + PORT);
@@ -47,14 +50,14 @@ class HighChurnScenarioNamespaceTest {
         assertThat(before.ok()).as(before.toString()).isLessThanOrEqualTo(RANGE_SIZE);
         assertThat(before.other()).as(before.toString()).isZero();
         assertThat(before.first()).isEqualTo("java.net.BindException: " + ShortConnectionLoad.EADDRNOTAVAIL);
-        long timeWait = ns.exec("ss", "-Htan", "state", "time-wait").out().lines().count();
+        long timeWait = ns.exec("ss", "-Htan", "state", "time-wait").stdout().lines().count();
         assertThat(timeWait).as("TIME_WAIT sockets holding the range").isGreaterThanOrEqualTo(before.ok() * 9L / 10);
 
         var applied = ns.cli("apply", "-f", POLICY.toString(), "--state-dir=" + tmp.resolve("state"));
-        assertThat(applied.exit()).as(applied.toString()).isZero();
-        assertThat(ns.sysctl(Sysctl.TCP_TW_REUSE)).isEqualTo("1");
-        assertThat(ns.sysctl(Sysctl.TCP_TIMESTAMPS)).isEqualTo("1");
-        assertThat(ns.sysctl(Sysctl.IP_LOCAL_PORT_RANGE)).isEqualTo("10240 65535");
+        assertThat(applied.exitCode()).as(applied.toString()).isZero();
+        assertThat(ns.sysctl(Sysctl.TCP_TW_REUSE.dottedName())).isEqualTo("1");
+        assertThat(ns.sysctl(Sysctl.TCP_TIMESTAMPS.dottedName())).isEqualTo("1");
+        assertThat(ns.sysctl(Sysctl.IP_LOCAL_PORT_RANGE.dottedName())).isEqualTo("10240 65535");
         // tcp_tw_reuse lets connect() take a TIME_WAIT port once 1 s has passed since its last
         // timestamp; this waits for it, it does not time anything.
         Thread.sleep(1100);
@@ -66,10 +69,10 @@ class HighChurnScenarioNamespaceTest {
         assertThat(after).as("after applying high-churn-clients").isEqualTo(new Load(LOAD, 0, 0, "none"));
 
         var reverted = ns.cli("revert", "--state-dir=" + tmp.resolve("state"));
-        assertThat(reverted.exit()).as(reverted.toString()).isZero();
-        assertThat(ns.sysctl(Sysctl.TCP_TW_REUSE)).isEqualTo("0");
-        assertThat(ns.sysctl(Sysctl.IP_LOCAL_PORT_RANGE)).isEqualTo("40000 40999");
-        assertThat(ns.sysctl(Sysctl.TCP_TIMESTAMPS)).isEqualTo("1");
+        assertThat(reverted.exitCode()).as(reverted.toString()).isZero();
+        assertThat(ns.sysctl(Sysctl.TCP_TW_REUSE.dottedName())).isEqualTo("0");
+        assertThat(ns.sysctl(Sysctl.IP_LOCAL_PORT_RANGE.dottedName())).isEqualTo("40000 40999");
+        assertThat(ns.sysctl(Sysctl.TCP_TIMESTAMPS.dottedName())).isEqualTo("1");
       } finally {
         server.destroyForcibly().waitFor();
       }
@@ -78,9 +81,9 @@ class HighChurnScenarioNamespaceTest {
   }
 
   private static Load load(TestNamespace ns) throws Exception {
-    var r = ns.exec(TestNamespace.java(ShortConnectionLoad.class.getName(), "connect", String.valueOf(PORT), String.valueOf(LOAD)));
-    assertThat(r.exit()).as(r.toString()).isZero();
-    var m = RESULT.matcher(r.out().strip());
+    var r = ns.java(ShortConnectionLoad.class, "connect", String.valueOf(PORT), String.valueOf(LOAD));
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    var m = RESULT.matcher(r.stdout().strip());
     assertThat(m.matches()).as(r.toString()).isTrue();
     return new Load(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)), m.group(4));
   }

@@ -1,6 +1,8 @@
 package io.tcptuning.testing;
 
+import io.tcptuning.cli.Main;
 import io.tcptuning.domain.Sysctl;
+import io.tcptuning.node.NetNamespace;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,12 +12,17 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A named network namespace for a test ({@code ip netns add}), loopback up, deleted on close
- * together with every socket in it. Commands run inside with {@code ip netns exec}.
+ * together with every socket in it. Commands run inside with {@code ip netns exec}; in-process
+ * work runs inside on a thread of its own ({@link #inside}). Nothing here writes to the host's
+ * namespace.
  */
 public final class TestNamespace implements AutoCloseable {
   private final String name;
@@ -39,7 +46,13 @@ public final class TestNamespace implements AutoCloseable {
     TestNamespace ns = new TestNamespace(name);
     try {
       ns.exec("ip", "link", "set", "lo", "up").check();
-    } catch (IOException | RuntimeException e) {
+      // The guard every write in the tests rests on: the namespace is not the host's.
+      String inside = ns.exec("readlink", "/proc/self/ns/net").check().stdout().strip();
+      String host = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+      if (inside.equals(host)) {
+        throw new IllegalStateException("ip netns exec did not enter a new namespace (" + inside + ")");
+      }
+    } catch (IOException | InterruptedException | RuntimeException e) {
       ns.close();
       throw e;
     }
@@ -66,6 +79,11 @@ public final class TestNamespace implements AutoCloseable {
     return exec(javaCommand(List.of("-XX:TieredStopAtLevel=1"), mainClass, args).toArray(String[]::new));
   }
 
+  /** Runs {@code tcptune ARGS} ({@link Main}) in a JVM inside the namespace. */
+  public Result cli(String... args) throws IOException, InterruptedException {
+    return java(Main.class, args);
+  }
+
   /** The command line of a JVM running a main class of this test classpath, with extra JVM options. */
   public static List<String> javaCommand(List<String> jvmOptions, Class<?> mainClass, String... args) {
     List<String> cmd = new ArrayList<>(List.of(
@@ -85,6 +103,32 @@ public final class TestNamespace implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", name));
     cmd.addAll(command);
     return new ProcessBuilder(cmd);
+  }
+
+  /**
+   * Runs {@code work} on a fresh platform thread that first enters this namespace with the
+   * production {@link NetNamespace#enter}. setns(2) moves only that thread, so the test JVM stays
+   * in the host's namespace; the thread ends with the work and never serves anything else.
+   */
+  public <T> T inside(Callable<T> work) throws Exception {
+    var task = new FutureTask<T>(() -> {
+      NetNamespace.enter(path());
+      return work.call();
+    });
+    Thread t = Thread.ofPlatform().name("netns-" + name).start(task);
+    try {
+      return task.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception cause) {
+        throw cause;
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw e;
+    } finally {
+      t.join();
+    }
   }
 
   /** Every allowlisted sysctl that exists in this namespace, canonical, read in one command. */
@@ -148,6 +192,12 @@ public final class TestNamespace implements AutoCloseable {
         throw new IllegalStateException(String.join(" ", command) + " exited " + exitCode + ": " + stderr + stdout);
       }
       return this;
+    }
+
+    /** For assertion messages: the output without the (class-path-long) command line. */
+    @Override
+    public String toString() {
+      return "exit " + exitCode + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
     }
   }
 

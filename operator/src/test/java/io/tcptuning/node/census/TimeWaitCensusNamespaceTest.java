@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tcptuning.domain.PortRange;
-import io.tcptuning.node.Netns;
 import io.tcptuning.node.ProcNet;
 import io.tcptuning.node.census.TimeWaitCensus.Source;
+import io.tcptuning.testing.TestNamespace;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +47,7 @@ class TimeWaitCensusNamespaceTest {
   private static final long TOTAL = 1500 + 400 + 800 + 900 + 500 + SERVER_SIDE;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static Netns ns;
+  private static TestNamespace ns;
   private static Process holder;
   private static long ssCount;
   private static List<String[]> ssRows;
@@ -61,40 +61,40 @@ class TimeWaitCensusNamespaceTest {
 
   @BeforeAll
   static void makeTimeWaitSockets() throws Exception {
-    assumeThat(Netns.canCreate()).as("namespace tests need root").isTrue();
-    ns = Netns.create("tcptune-census");
+    assumeThat(TestNamespace.canCreate()).as("namespace tests need root").isTrue();
+    ns = TestNamespace.create("census");
     // Deterministic ports: no reuse of TIME_WAIT ports for new loopback connections.
-    ns.sysctl("net.ipv4.tcp_tw_reuse", "0");
+    ns.setSysctl("net.ipv4.tcp_tw_reuse", "0");
     // Known counts need every TIME_WAIT socket to live its 60 s. Now and then a handshake ACK is
     // delivered late (the client thread moved CPU between connect and close), finds the server
     // side already closed, and the RST it draws kills the client's TIME_WAIT (RFC 1337
     // assassination). Seen on Linux 6.18 as losses equal to TcpOutRsts; rfc1337=1 ignores it.
-    ns.sysctl("net.ipv4.tcp_rfc1337", "1");
-    ns.sysctl("net.ipv4.ip_local_port_range", RANGE);
-    ns.sysctl("net.ipv4.tcp_max_tw_buckets", String.valueOf(MAX_TW_BUCKETS));
+    ns.setSysctl("net.ipv4.tcp_rfc1337", "1");
+    ns.setSysctl("net.ipv4.ip_local_port_range", RANGE);
+    ns.setSysctl("net.ipv4.tcp_max_tw_buckets", String.valueOf(MAX_TW_BUCKETS));
     // The listener comes first, as servers do: connect() then never picks its port, so every
     // TIME_WAIT socket on port 40000 is server-side.
-    holder = ns.builder(Netns.java(TimeWaitLoad.class.getName(), "--serve-close-first", "127.0.0.1:40000", String.valueOf(SERVER_SIDE))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    holder = ns.builder(TestNamespace.javaCommand(List.of(), TimeWaitLoad.class, "--serve-close-first", "127.0.0.1:40000", String.valueOf(SERVER_SIDE))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     var ready = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8)).readLine();
     assertThat(ready).isEqualTo("ready");
-    String created = ns.exec(Netns.java(TimeWaitLoad.class.getName(), "inet:127.0.0.1:7001=1500", "inet:127.0.0.2:7001=400", "inet:127.0.0.1:7002=800", "inet6:[::1]:7003=900", "inet:127.0.0.1:7004=200", "inet6:127.0.0.1:7004=300").toArray(String[]::new));
+    String created = ns.exec(TestNamespace.javaCommand(List.of(), TimeWaitLoad.class, "inet:127.0.0.1:7001=1500", "inet:127.0.0.2:7001=400", "inet:127.0.0.1:7002=800", "inet6:[::1]:7003=900", "inet:127.0.0.1:7004=200", "inet6:127.0.0.1:7004=300").toArray(String[]::new)).check().stdout();
     assertThat(created).contains("created 4100 failed 0");
 
-    ssCount = Long.parseLong(ns.sh("ss -tan state time-wait | wc -l").strip()) - 1;
-    ssRows = ns.exec("ss", "-Htan", "state", "time-wait").lines().map(l -> l.trim().split("\\s+")).toList();
+    ssCount = Long.parseLong(ns.exec("sh", "-c", "ss -tan state time-wait | wc -l").check().stdout().strip()) - 1;
+    ssRows = ns.exec("ss", "-Htan", "state", "time-wait").check().stdout().lines().map(l -> l.trim().split("\\s+")).toList();
     netlink = ns.inside(() -> new TimeWaitCensus(ProcNet.PROC, Source.NETLINK).take(50));
     proc = ns.inside(() -> new TimeWaitCensus(ProcNet.PROC, Source.PROC).take(50));
     top2 = ns.inside(() -> TimeWaitCensus.forCurrentNamespace().take(2));
     sockstat = ns.inside(() -> TimeWaitCensus.forCurrentNamespace().timeWaitTotal());
-    cliJson = JSON.readTree(ns.exec(cli(true, "census", "--json")));
+    cliJson = JSON.readTree(ns.exec(cli(true, "census", "--json")).check().stdout());
     // Native access denied: the auto source must fall back to /proc on its own.
-    cliNoNativeAccess = JSON.readTree(ns.exec(cli(false, "census", "--json", "--top", "50")));
-    cliTable = ns.exec(cli(true, "census", "--top", "3"));
+    cliNoNativeAccess = JSON.readTree(ns.exec(cli(false, "census", "--json", "--top", "50")).check().stdout());
+    cliTable = ns.exec(cli(true, "census", "--top", "3")).check().stdout();
 
   }
 
   private static String[] cli(boolean nativeAccess, String... args) {
-    var cmd = new ArrayList<>(Netns.java("io.tcptuning.cli.Main", args));
+    var cmd = new ArrayList<>(TestNamespace.javaCommand(List.of(), io.tcptuning.cli.Main.class, args));
     if (!nativeAccess) {
       cmd.remove("--enable-native-access=ALL-UNNAMED");
       cmd.add(1, "--illegal-native-access=deny");
