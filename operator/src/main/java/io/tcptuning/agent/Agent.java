@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -74,6 +75,7 @@ public final class Agent implements AutoCloseable {
   private final AtomicBoolean writeInFlight = new AtomicBoolean();
   private final NodeStatusFactory.Identity identity;
   private final Map<Sysctl, String> desired;
+  private final Future<PolicyVerdict> firstVerdict;
 
   // Kernel-thread state.
   private ProcSysctls sysctls;
@@ -99,6 +101,18 @@ public final class Agent implements AutoCloseable {
     this.config = config;
     this.clock = clock;
     this.reporter = new NodeStateReporter(clientFactory, config.nodeName());
+    // Started here, on the caller's thread: a thread inherits the network namespace of the
+    // thread that creates it, and the API server is reached from the agent's own namespace.
+    ThreadPoolExecutor apiPool = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+      Thread t = new Thread(r, "api");
+      t.setDaemon(true);
+      return t;
+    });
+    apiPool.prestartAllCoreThreads();
+    this.api = apiPool;
+    // Ask the API server at once: building the client and the first calls take longer than
+    // everything else at start-up, and they overlap with the metrics registry and the kernel reads.
+    this.firstVerdict = api.submit(() -> reporter.verdict(config.policyName()));
     this.metrics = new AgentMetrics(config.nodeName(), config.policyName());
     this.identity = new NodeStatusFactory.Identity(config.policyName(), config.policyGeneration(), config.policySpec().effectiveMode());
     this.desired = TuningPlanner.desired(config.policySpec().getSysctls());
@@ -113,15 +127,6 @@ public final class Agent implements AutoCloseable {
       });
       r.run();
     }, "kernel"));
-    // Started here, on the caller's thread: a thread inherits the network namespace of the
-    // thread that creates it, and the API server is reached from the agent's own namespace.
-    ThreadPoolExecutor apiPool = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
-      Thread t = new Thread(r, "api");
-      t.setDaemon(true);
-      return t;
-    });
-    apiPool.prestartAllCoreThreads();
-    this.api = apiPool;
   }
 
   /** Applies, reports, then runs the census loop and watches the policy. Returns once started. */
@@ -176,7 +181,7 @@ public final class Agent implements AutoCloseable {
   /** The API's view; if the API cannot be reached, trust the DaemonSet that put us here. */
   private PolicyVerdict verdictOrTune() {
     try {
-      return api.submit(() -> reporter.verdict(config.policyName())).get(10, TimeUnit.SECONDS);
+      return firstVerdict.get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("policy={} node={} cannot reach the API server to check the policy ({}); tuning as deployed",
           config.policyName(), config.nodeName(), rootMessage(e));

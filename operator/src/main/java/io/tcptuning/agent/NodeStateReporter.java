@@ -1,10 +1,12 @@
 package io.tcptuning.agent;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
@@ -33,7 +35,12 @@ public final class NodeStateReporter implements AutoCloseable {
    * that a write during an API outage does not hold the reporting thread for minutes.
    */
   public static KubernetesClientBuilder tuned(KubernetesClientBuilder builder) {
-    return builder.editOrNewConfig()
+    // Without a class-path search: the default serialization loads and inspects every one of the
+    // ~600 Kubernetes model classes listed as services at start-up (about a second and 10 MiB of
+    // metaspace), to map kinds it would only need for untyped reads. The agent reads typed
+    // resources only; watch events are converted to the watched type all the same.
+    return builder.withKubernetesSerialization(new KubernetesSerialization(new ObjectMapper(), false))
+        .editOrNewConfig()
         .withRequestRetryBackoffLimit(1)
         .withRequestRetryBackoffInterval(500)
         .withConnectionTimeout(5_000)

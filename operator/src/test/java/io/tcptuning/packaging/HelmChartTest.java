@@ -316,7 +316,7 @@ class HelmChartTest {
     // The agents' resources travel as JSON the operator can read into a ResourceRequirements.
     assertThat(env.get("TCPTUNE_AGENT_RESOURCES"))
         .isEqualTo(
-            "{\"limits\":{\"memory\":\"192Mi\"},\"requests\":{\"cpu\":\"20m\",\"memory\":\"96Mi\"}}");
+            "{\"limits\":{\"memory\":\"192Mi\"},\"requests\":{\"cpu\":\"20m\",\"memory\":\"128Mi\"}}");
     // The operator accepts everything the chart passes; the chart's agent JVM flags are the code's.
     var parsed = io.tcptuning.operator.OperatorConfig.fromEnv(env);
     assertThat(parsed.agent().javaToolOptions())
