@@ -83,6 +83,17 @@ class TcpTuningPolicyReconcilerMockApiTest {
     return client.apps().daemonSets().inNamespace(NAMESPACE).withName("tcp-tuning-agent-" + policy).get();
   }
 
+  /** Policy "web" on nodes w1 and w2, both reporting Applied for its generation, which is returned. */
+  private long webAppliedOnTwoNodes() {
+    nodes(node("w1"), node("w2"));
+    createPolicy(client, newPolicy("web", 0, null), true);
+    reconcile("web");
+    long gen = MockApi.policy(client, "web").getMetadata().getGeneration();
+    MockApi.report(client, report("w1", "web", gen, NodePhase.Applied));
+    MockApi.report(client, report("w2", "web", gen, NodePhase.Applied));
+    return gen;
+  }
+
   private void nodes(Node... nodes) {
     for (Node n : nodes) {
       client.resource(n).create();
@@ -363,12 +374,7 @@ class TcpTuningPolicyReconcilerMockApiTest {
 
   @Test
   void anOperatorRestartedMidRolloutKeepsOneDaemonSetAndConverges() {
-    nodes(node("w1"), node("w2"));
-    createPolicy(client, newPolicy("web", 0, null), true);
-    reconcile("web");
-    long gen1 = MockApi.policy(client, "web").getMetadata().getGeneration();
-    MockApi.report(client, report("w1", "web", gen1, NodePhase.Applied));
-    MockApi.report(client, report("w2", "web", gen1, NodePhase.Applied));
+    long gen1 = webAppliedOnTwoNodes();
     reconcile("web");
 
     // A spec change starts a rollout; one node has the new generation, then the operator restarts.
@@ -403,12 +409,7 @@ class TcpTuningPolicyReconcilerMockApiTest {
 
   @Test
   void anOperatorRestartedMidDeletionKeepsTheFinalizerUntilTheNodesReverted() {
-    nodes(node("w1"), node("w2"));
-    createPolicy(client, newPolicy("web", 0, null), true);
-    reconcile("web");
-    long gen = MockApi.policy(client, "web").getMetadata().getGeneration();
-    MockApi.report(client, report("w1", "web", gen, NodePhase.Applied));
-    MockApi.report(client, report("w2", "web", gen, NodePhase.Applied));
+    long gen = webAppliedOnTwoNodes();
     client.resources(TcpTuningPolicy.class).withName("web").delete();
     assertThat(cleanup("web").isRemoveFinalizer()).isFalse();
     MockApi.report(client, report("w1", "web", gen, NodePhase.Reverted));
