@@ -116,7 +116,12 @@ public final class Agent implements AutoCloseable {
     this.metrics = new AgentMetrics(config.nodeName(), config.policyName());
     this.identity = new NodeStatusFactory.Identity(config.policyName(), config.policyGeneration(), config.policySpec().effectiveMode());
     this.desired = TuningPlanner.desired(config.policySpec().getSysctls());
-    this.kernel = Executors.newSingleThreadScheduledExecutor(r -> new Thread(() -> {
+    this.kernel = Executors.newSingleThreadScheduledExecutor(r -> kernelThread(r, "kernel"));
+  }
+
+  /** A thread for kernel work: it enters the configured namespace before anything else. */
+  private Thread kernelThread(Runnable work, String name) {
+    return new Thread(() -> {
       config.netns().ifPresent(ns -> {
         try {
           NetNamespace.enter(ns);
@@ -125,8 +130,8 @@ public final class Agent implements AutoCloseable {
           throw new IllegalStateException("cannot enter network namespace " + ns + ": " + e.getMessage(), e);
         }
       });
-      r.run();
-    }, "kernel"));
+      work.run();
+    }, name);
   }
 
   /** Applies, reports, then runs the census loop and watches the policy. Returns once started. */
@@ -440,16 +445,7 @@ public final class Agent implements AutoCloseable {
     }
     PolicyVerdict verdict = verdictAtShutdown();
     if (verdict != null && verdict.revert() && !lettingGo) {
-      ExecutorService last = Executors.newSingleThreadExecutor(r -> new Thread(() -> {
-        config.netns().ifPresent(ns -> {
-          try {
-            NetNamespace.enter(ns);
-          } catch (IOException e) {
-            throw new IllegalStateException(e);
-          }
-        });
-        r.run();
-      }, "kernel-shutdown"));
+      ExecutorService last = Executors.newSingleThreadExecutor(r -> kernelThread(r, "kernel-shutdown"));
       try {
         last.submit(() -> {
           giveBack("shutting down: " + verdict.name());
