@@ -211,6 +211,9 @@ public final class ConnectionRateBench {
       try {
         guardNotHost(client);
         guardNotHost(serverNs);
+        // Kernel defaults here, as a real host has them (TestNamespace turns RFC 1337 on for tests).
+        client.setSysctl("net.ipv4.tcp_rfc1337", "0");
+        serverNs.setSysctl("net.ipv4.tcp_rfc1337", "0");
         client.exec("ip", "link", "add", "rate0", "type", "veth", "peer", "name", "rate1", "netns", serverNs.name()).check();
         client.exec("ip", "addr", "add", CLIENT_ADDRESS + "/30", "dev", "rate0").check();
         client.exec("ip", "link", "set", "rate0", "up").check();

@@ -65,11 +65,7 @@ class TimeWaitCensusNamespaceTest {
     ns = TestNamespace.create("census");
     // Deterministic ports: no reuse of TIME_WAIT ports for new loopback connections.
     ns.setSysctl("net.ipv4.tcp_tw_reuse", "0");
-    // Known counts need every TIME_WAIT socket to live its 60 s. Now and then a handshake ACK is
-    // delivered late (the client thread moved CPU between connect and close), finds the server
-    // side already closed, and the RST it draws kills the client's TIME_WAIT (RFC 1337
-    // assassination). Seen on Linux 6.18 as losses equal to TcpOutRsts; rfc1337=1 ignores it.
-    ns.setSysctl("net.ipv4.tcp_rfc1337", "1");
+    // tcp_rfc1337=1 (set by TestNamespace.create) keeps every TIME_WAIT socket for its 60 s.
     ns.setSysctl("net.ipv4.ip_local_port_range", RANGE);
     ns.setSysctl("net.ipv4.tcp_max_tw_buckets", String.valueOf(MAX_TW_BUCKETS));
     // The listener comes first, as servers do: connect() then never picks its port, so every
