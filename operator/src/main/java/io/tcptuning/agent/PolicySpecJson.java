@@ -1,47 +1,55 @@
 package io.tcptuning.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
-import io.tcptuning.domain.PolicyValidator;
+import io.tcptuning.cli.InvalidPolicyException;
+import io.tcptuning.cli.PolicyManifestReader;
 import io.tcptuning.domain.Violation;
-import java.util.List;
+import java.nio.charset.StandardCharsets;
 import java.util.stream.Collectors;
 
-/** The policy spec as the operator hands it to the agents: JSON, parsed strictly, validated. */
+/**
+ * The policy spec as the operator hands it to the agents: JSON, read by the same strict reader
+ * as a manifest on the command line, so both refuse exactly the same input.
+ */
 public final class PolicySpecJson {
-  private static final ObjectMapper STRICT = JsonMapper.builder()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-      .build();
+  private static final ObjectMapper WRITER = JsonMapper.builder().build();
 
   private PolicySpecJson() {}
 
   public static String write(TcpTuningPolicySpec spec) {
     try {
-      return STRICT.writeValueAsString(spec);
+      return WRITER.writeValueAsString(spec);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  /** @throws IllegalArgumentException naming the setting and every violation */
-  public static TcpTuningPolicySpec parse(String setting, String json) {
-    TcpTuningPolicySpec spec;
+  /**
+   * @param setting the environment variable, for the message
+   * @param policyName the policy the spec belongs to
+   * @throws IllegalArgumentException naming the setting and every violation
+   */
+  public static TcpTuningPolicySpec parse(String setting, String policyName, String json) {
+    String manifest = "{\"apiVersion\":\"" + PolicyManifestReader.API_VERSION + "\",\"kind\":\"" + PolicyManifestReader.KIND
+        + "\",\"metadata\":{\"name\":" + quoteJson(policyName) + "},\"spec\":" + json + "}";
     try {
-      spec = STRICT.readValue(json, TcpTuningPolicySpec.class);
+      TcpTuningPolicy policy = new PolicyManifestReader().parse(manifest.getBytes(StandardCharsets.UTF_8), setting);
+      return policy.getSpec();
+    } catch (InvalidPolicyException e) {
+      throw new IllegalArgumentException(setting + ": not a valid policy spec: "
+          + e.violations().stream().map(Violation::toString).collect(Collectors.joining("; ")));
+    }
+  }
+
+  private static String quoteJson(String s) {
+    try {
+      return WRITER.writeValueAsString(s);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(setting + ": not a valid policy spec: " + e.getOriginalMessage());
+      throw new IllegalStateException(e);
     }
-    List<Violation> violations = PolicyValidator.validate(spec);
-    if (!violations.isEmpty()) {
-      throw new IllegalArgumentException(
-          setting + ": invalid policy spec: " + violations.stream().map(Violation::toString).collect(Collectors.joining("; ")));
-    }
-    return spec;
   }
 }

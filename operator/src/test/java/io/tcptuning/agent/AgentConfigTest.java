@@ -43,6 +43,9 @@ class AgentConfigTest {
     assertError(Map.of("TCPTUNE_POLICY_SPEC", "{\"sysctls\":{\"tcpFinTimeout\":3}}"), "spec.sysctls.tcpFinTimeout: 3 is out of range; accepted 5..120");
     assertError(Map.of("TCPTUNE_POLICY_SPEC", "{\"sysctls\":{\"tcpTwReuse\":\"1\"}}"), "TCPTUNE_POLICY_SPEC: not a valid policy spec");
     assertError(Map.of("TCPTUNE_POLICY_SPEC", "{\"sysctls\":{\"ipForward\":1}}"), "ipForward");
+    // Read by the same strict reader as a CLI manifest: a float is not silently truncated.
+    assertError(Map.of("TCPTUNE_POLICY_SPEC", "{\"sysctls\":{\"tcpFinTimeout\":30.5}}"), "spec.sysctls.tcpFinTimeout");
+    assertError(Map.of("TCPTUNE_POLICY_SPEC", "{\"sysctls\":{\"tcpTwReuse\":1}} , \"x\": 1"), "TCPTUNE_POLICY_SPEC: not a valid policy spec");
   }
 
   static void assertError(Map<String, String> override, String message) {
