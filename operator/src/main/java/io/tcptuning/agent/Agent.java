@@ -136,7 +136,7 @@ public final class Agent implements AutoCloseable {
 
   /** Applies, reports, then runs the census loop and watches the policy. Returns once started. */
   public void start() throws Exception {
-    http = new MetricsHttpServer(config.port(), metrics.registry(), () -> true, () -> ready);
+    http = new MetricsHttpServer(config.port(), metrics::scrape, () -> true, () -> ready);
     kernel.submit(() -> {
       initialize();
       return null;

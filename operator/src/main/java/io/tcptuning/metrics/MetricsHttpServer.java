@@ -2,13 +2,13 @@ package io.tcptuning.metrics;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The operator's and the agent's HTTP endpoints: {@code /metrics} (Prometheus text),
@@ -18,10 +18,10 @@ import java.util.function.BooleanSupplier;
 public final class MetricsHttpServer implements AutoCloseable {
   private final HttpServer server;
 
-  public MetricsHttpServer(int port, PrometheusMeterRegistry registry, BooleanSupplier healthy, BooleanSupplier ready)
+  public MetricsHttpServer(int port, Supplier<String> scrape, BooleanSupplier healthy, BooleanSupplier ready)
       throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 16);
-    server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
+    server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", scrape.get()));
     server.createContext("/healthz", ex -> probe(ex, healthy));
     server.createContext("/readyz", ex -> probe(ex, ready));
     server.setExecutor(Executors.newSingleThreadExecutor(r -> {

@@ -55,7 +55,7 @@ public final class OperatorCommand implements Callable<Integer> {
 
     KubernetesClient client = new KubernetesClientBuilder().build();
     TcpTuningOperator operator = TcpTuningOperator.create(client, config, registry, Clock.systemUTC());
-    MetricsHttpServer http = new MetricsHttpServer(config.metricsPort(), registry, operator::isStarted, operator::isReady);
+    MetricsHttpServer http = new MetricsHttpServer(config.metricsPort(), registry::scrape, operator::isStarted, operator::isReady);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

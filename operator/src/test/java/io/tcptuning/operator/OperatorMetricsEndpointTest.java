@@ -29,7 +29,7 @@ class OperatorMetricsEndpointTest {
     metrics.update("web", s);
     metrics.statusWritten("web");
     AtomicBoolean ready = new AtomicBoolean(false);
-    try (MetricsHttpServer server = new MetricsHttpServer(0, registry, () -> true, ready::get);
+    try (MetricsHttpServer server = new MetricsHttpServer(0, registry::scrape, () -> true, ready::get);
         HttpClient http = HttpClient.newHttpClient()) {
       String base = "http://127.0.0.1:" + server.port();
       HttpResponse<String> m = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
