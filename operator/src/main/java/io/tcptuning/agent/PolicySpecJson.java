@@ -1,55 +1,43 @@
 package io.tcptuning.agent;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
+import io.tcptuning.api.v1alpha1.ModelBindingException;
+import io.tcptuning.api.v1alpha1.ModelJson;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
-import io.tcptuning.cli.InvalidPolicyException;
-import io.tcptuning.cli.PolicyManifestReader;
 import io.tcptuning.domain.Violation;
-import java.nio.charset.StandardCharsets;
+import io.tcptuning.json.Json;
+import io.tcptuning.json.JsonException;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * The policy spec as the operator hands it to the agents: JSON, read by the same strict reader
- * as a manifest on the command line, so both refuse exactly the same input.
+ * The policy spec as the operator hands it to the agents (JSON, written by {@link
+ * io.tcptuning.operator.AgentDaemonSetFactory#agentSpecJson}), read as strictly as the CLI reads
+ * a manifest: no unknown fields, no coercion, the CRD's ranges. Without Jackson, which the agent
+ * does not load. A test runs the hostile-policy corpus through both readers to keep them agreeing.
  */
 public final class PolicySpecJson {
-  private static final ObjectMapper WRITER = JsonMapper.builder().build();
-
   private PolicySpecJson() {}
-
-  public static String write(TcpTuningPolicySpec spec) {
-    try {
-      return WRITER.writeValueAsString(spec);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   /**
    * @param setting the environment variable, for the message
-   * @param policyName the policy the spec belongs to
-   * @throws IllegalArgumentException naming the setting and every violation
+   * @param policyName the policy the spec belongs to (kept for the callers' contract; the spec
+   *     alone is checked)
+   * @throws IllegalArgumentException starting with the setting, listing every violation as
+   *     {@code field: message}
    */
   public static TcpTuningPolicySpec parse(String setting, String policyName, String json) {
-    String manifest = "{\"apiVersion\":\"" + PolicyManifestReader.API_VERSION + "\",\"kind\":\"" + PolicyManifestReader.KIND
-        + "\",\"metadata\":{\"name\":" + quoteJson(policyName) + "},\"spec\":" + json + "}";
+    List<Violation> violations;
     try {
-      TcpTuningPolicy policy = new PolicyManifestReader().parse(manifest.getBytes(StandardCharsets.UTF_8), setting);
-      return policy.getSpec();
-    } catch (InvalidPolicyException e) {
-      throw new IllegalArgumentException(setting + ": not a valid policy spec: "
-          + e.violations().stream().map(Violation::toString).collect(Collectors.joining("; ")));
+      return ModelJson.spec(Json.parse(json), "spec", true);
+    } catch (JsonException e) {
+      // "$" is the spec itself here: say it in manifest words.
+      String field = e.path().equals("$") ? "spec" : "spec" + (e.path().startsWith("[") ? "" : ".") + e.path();
+      String problem = e.getMessage().substring(e.path().length() + 2);
+      violations = List.of(new Violation(field, problem));
+    } catch (ModelBindingException e) {
+      violations = e.violations();
     }
-  }
-
-  private static String quoteJson(String s) {
-    try {
-      return WRITER.writeValueAsString(s);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    throw new IllegalArgumentException(
+        setting + ": not a valid policy spec: " + violations.stream().map(Violation::toString).collect(Collectors.joining("; ")));
   }
 }

@@ -1,5 +1,8 @@
 package io.tcptuning.operator;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -10,7 +13,6 @@ import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.tcptuning.agent.PolicySpecJson;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
 import java.io.IOException;
@@ -43,6 +45,8 @@ public final class AgentDaemonSetFactory {
   public static final String TEMPLATE = "/templates/agent-daemonset.yaml";
 
   private static final String TEMPLATE_JSON = loadTemplate();
+  /** A plain mapper, so that the spec the agents get does not change with fabric8's settings. */
+  private static final ObjectMapper SPEC_WRITER = JsonMapper.builder().build();
 
   private final OperatorConfig config;
 
@@ -139,7 +143,11 @@ public final class AgentDaemonSetFactory {
       agent.setAssumeNat(spec.getAssumeNat());
       agent.setSysctls(spec.getSysctls());
     }
-    return PolicySpecJson.write(agent);
+    try {
+      return SPEC_WRITER.writeValueAsString(agent);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static IntOrString maxUnavailable(TcpTuningPolicySpec spec) {

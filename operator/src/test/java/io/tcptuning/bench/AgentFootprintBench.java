@@ -3,10 +3,10 @@ package io.tcptuning.bench;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.tcptuning.agent.PolicySpecJson;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.node.ProcFiles;
+import io.tcptuning.operator.AgentDaemonSetFactory;
 import io.tcptuning.testing.MockApiServer;
 import io.tcptuning.testing.TestNamespace;
 import java.nio.file.Files;
@@ -117,7 +117,7 @@ public final class AgentFootprintBench {
         "KUBERNETES_AUTH_TRYKUBECONFIG", "false", "KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false"));
     pb.environment().putAll(Map.of(
         "NODE_NAME", NODE, "TCPTUNE_POLICY_NAME", policy.getMetadata().getName(),
-        "TCPTUNE_POLICY_SPEC", PolicySpecJson.write(policy.getSpec()), "TCPTUNE_STATE_DIR", state.toString(),
+        "TCPTUNE_POLICY_SPEC", AgentDaemonSetFactory.agentSpecJson(policy.getSpec()), "TCPTUNE_STATE_DIR", state.toString(),
         "TCPTUNE_AGENT_PORT", "0", "TCPTUNE_NETNS", ns.path().toString()));
     long t0 = System.nanoTime();
     Process p = pb.start();
