@@ -172,6 +172,11 @@ public final class KubeApi implements AutoCloseable {
     return new ObjectWatch(this, collectionPath, name, onChange);
   }
 
+  /** The base URL requests go to. */
+  public URI server() {
+    return config.server();
+  }
+
   @Override
   public void close() {
     // Nothing to release: idle keep-alive connections belong to the JDK's shared cache.
@@ -181,18 +186,20 @@ public final class KubeApi implements AutoCloseable {
     return json;
   }
 
-  /** A GET whose body the caller streams (a watch); a non-2xx answer is thrown. */
-  HttpURLConnection openStream(String path, Duration readTimeout) throws IOException {
-    HttpURLConnection c = open("GET", path, readTimeout);
-    try {
-      int code = c.getResponseCode();
-      if (code / 100 != 2) {
-        throw failure("GET", path, code, readBody(c, code));
+  /** A GET whose body the caller streams (a watch) on {@code s}; a non-2xx answer is thrown. */
+  void openStream(WatchStream s, String path, Duration readTimeout) throws IOException {
+    SSLContext tls = null;
+    if ("https".equals(config.server().getScheme())) {
+      try {
+        tls = config.tls().isPresent() ? config.tls().get() : SSLContext.getDefault();
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IOException("no default TLS context: " + e.getMessage(), e);
       }
-      return c;
-    } catch (IOException | RuntimeException e) {
-      c.disconnect();
-      throw e;
+    }
+    s.open(config.server(), path, config.token().get(), tls, (int) config.connectTimeout().toMillis(),
+        (int) readTimeout.toMillis());
+    if (s.status() / 100 != 2) {
+      throw failure("GET", path, s.status(), s.readErrorBody());
     }
   }
 

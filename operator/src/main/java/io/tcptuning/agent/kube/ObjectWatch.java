@@ -3,7 +3,6 @@ package io.tcptuning.agent.kube;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.HttpURLConnection;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +33,7 @@ public final class ObjectWatch implements AutoCloseable {
   private final Consumer<Optional<Map<String, Object>>> onChange;
   private final Thread thread;
   private volatile boolean closed;
-  private volatile HttpURLConnection stream;
+  private volatile WatchStream stream;
   /** resourceVersion of what was last reported; "" for absent; null before the first report. */
   private String reported;
 
@@ -53,9 +52,13 @@ public final class ObjectWatch implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    HttpURLConnection s = stream;
+    WatchStream s = stream;
     if (s != null) {
-      s.disconnect();
+      try {
+        s.close();
+      } catch (IOException ignored) {
+        // Closing is all that was asked.
+      }
     }
     thread.interrupt();
     if (Thread.currentThread() != thread) {
@@ -128,14 +131,15 @@ public final class ObjectWatch implements AutoCloseable {
     String path = collectionPath + "?fieldSelector=" + KubeApi.encode("metadata.name=" + name)
         + "&resourceVersion=" + KubeApi.encode(resourceVersion)
         + "&allowWatchBookmarks=true&timeoutSeconds=" + timeoutSeconds + "&watch=true";
-    HttpURLConnection c = api.openStream(path, Duration.ofSeconds(timeoutSeconds + 30L));
-    stream = c;
-    if (closed) {
-      c.disconnect();
-      return false;
-    }
+    WatchStream c = new WatchStream();
+    stream = c; // before connecting: close() must be able to stop a connect or a header read too
     boolean delivered = false;
-    try (InputStream in = c.getInputStream()) {
+    try (c) {
+      if (closed) {
+        return false;
+      }
+      api.openStream(c, path, Duration.ofSeconds(timeoutSeconds + 30L));
+      InputStream in = c.body();
       for (byte[] line; (line = readLine(in)) != null; ) {
         if (line.length == 0) {
           continue;
@@ -165,7 +169,6 @@ public final class ObjectWatch implements AutoCloseable {
       return delivered;
     } finally {
       stream = null;
-      c.disconnect();
     }
   }
 
