@@ -1,15 +1,13 @@
 package io.tcptuning.agent;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.tcptuning.agent.kube.KubeApi;
+import io.tcptuning.agent.kube.ObjectWatch;
 import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.NodePhase;
 import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.SysctlStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.TimeWait;
-import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.domain.Action;
 import io.tcptuning.domain.KernelVersion;
 import io.tcptuning.domain.NatVerdict;
@@ -95,12 +93,12 @@ public final class Agent implements AutoCloseable {
   private volatile Instant lastWriteAt = Instant.MIN;
 
   private MetricsHttpServer http;
-  private SharedIndexInformer<TcpTuningPolicy> policyInformer;
+  private ObjectWatch policyWatch;
 
-  public Agent(AgentConfig config, Supplier<KubernetesClient> clientFactory, Clock clock) {
+  public Agent(AgentConfig config, Supplier<KubeApi> apiFactory, Clock clock) {
     this.config = config;
     this.clock = clock;
-    this.reporter = new NodeStateReporter(clientFactory, config.nodeName());
+    this.reporter = new NodeStateReporter(apiFactory, config.nodeName());
     // Started here, on the caller's thread: a thread inherits the network namespace of the
     // thread that creates it, and the API server is reached from the agent's own namespace.
     ThreadPoolExecutor apiPool = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -175,6 +173,7 @@ public final class Agent implements AutoCloseable {
       setPhase(NodePhase.Superseded, "another policy of higher precedence tunes this node");
       sysctlStatuses = List.of();
     } else if (verdict.revert()) {
+      lettingGo = true; // never tune again in this run, not even after a failed revert
       giveBack("policy " + verdict.name().toLowerCase(java.util.Locale.ROOT));
     } else {
       applyPolicy();
@@ -395,35 +394,19 @@ public final class Agent implements AutoCloseable {
 
   // ---- the policy watch and shutdown -------------------------------------------------------
 
+  /** Follows the policy from here on (on a thread of the agent's own namespace, created here). */
   private void watchPolicy() {
     try {
-      policyInformer = reporter.client().resources(TcpTuningPolicy.class).withName(config.policyName()).runnableInformer(0);
-      policyInformer.addEventHandler(new ResourceEventHandler<>() {
-        @Override
-        public void onAdd(TcpTuningPolicy p) {
-          onPolicy(p);
-        }
-
-        @Override
-        public void onUpdate(TcpTuningPolicy old, TcpTuningPolicy p) {
-          onPolicy(p);
-        }
-
-        @Override
-        public void onDelete(TcpTuningPolicy p, boolean unknownFinalState) {
+      policyWatch = reporter.watchPolicy(config.policyName(), policy -> {
+        if (policy.isEmpty()) {
           kernel.execute(() -> letGo("policy deleted"));
+        } else if (policy.get().getMetadata().getDeletionTimestamp() != null) {
+          kernel.execute(() -> letGo("policy is being deleted"));
         }
       });
-      policyInformer.start();
     } catch (Exception e) {
       LOG.warn("policy={} node={} cannot watch the policy yet ({}); will learn of deletion at shutdown",
           config.policyName(), config.nodeName(), rootMessage(e));
-    }
-  }
-
-  private void onPolicy(TcpTuningPolicy p) {
-    if (p.getMetadata().getDeletionTimestamp() != null) {
-      kernel.execute(() -> letGo("policy is being deleted"));
     }
   }
 
@@ -434,8 +417,8 @@ public final class Agent implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (policyInformer != null) {
-      policyInformer.stop();
+    if (policyWatch != null) {
+      policyWatch.close();
     }
     kernel.shutdown();
     try {
@@ -453,7 +436,10 @@ public final class Agent implements AutoCloseable {
         }).get(15, TimeUnit.SECONDS);
         TcpTuningNodeStateStatus s = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, timeWait(lastCensus),
             sysctlStatuses, detail, lastWritten, clock.instant());
-        api.submit(() -> reporter.write(s)).get(5, TimeUnit.SECONDS);
+        api.submit(() -> {
+          reporter.write(s);
+          return null;
+        }).get(5, TimeUnit.SECONDS);
       } catch (Exception e) {
         LOG.warn("policy={} node={} give-back at shutdown incomplete: {}", config.policyName(), config.nodeName(), rootMessage(e));
       } finally {

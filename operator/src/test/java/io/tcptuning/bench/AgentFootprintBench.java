@@ -7,6 +7,7 @@ import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.node.ProcFiles;
 import io.tcptuning.operator.AgentDaemonSetFactory;
+import io.tcptuning.testing.HttpWatchBridge;
 import io.tcptuning.testing.MockApiServer;
 import io.tcptuning.testing.TestNamespace;
 import java.nio.file.Files;
@@ -61,21 +62,22 @@ public final class AgentFootprintBench {
     Path aot = Files.createTempFile("tcptune-agent", ".aot");
     Files.delete(aot);
     List<String> rows = new ArrayList<>();
-    try (MockApiServer api = new MockApiServer(); KubernetesClient client = api.newClient(); TestNamespace ns = TestNamespace.create("bench-agent")) {
+    try (MockApiServer api = new MockApiServer(); HttpWatchBridge bridge = new HttpWatchBridge(api); KubernetesClient client = api.newClient();
+        TestNamespace ns = TestNamespace.create("bench-agent")) {
       client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).withLabels(Map.of("tcptuning.io/profile", "high-churn")).endMetadata().build()).create();
       TcpTuningPolicy policy = Serialization.unmarshal(Files.readString(Path.of("../deploy/examples/high-churn-clients.yaml")), TcpTuningPolicy.class);
       client.resource(policy).create();
       // A training run records the AOT cache (JEP 483/514) that the last flag set uses.
       List<String> training = new ArrayList<>(agentFlags());
       training.add("-XX:AOTCacheOutput=" + aot);
-      run(java, training, jar, api.port(), ns, client, policy, 5);
+      run(java, training, jar, bridge.url(), ns, client, policy, 5);
       if (Files.exists(aot)) {
         List<String> withAot = new ArrayList<>(agentFlags());
         withAot.add("-XX:AOTCache=" + aot);
         flagSets.put("agent flags + AOT cache", withAot);
       }
       for (var e : flagSets.entrySet()) {
-        Result r = run(java, e.getValue(), jar, api.port(), ns, client, policy, window);
+        Result r = run(java, e.getValue(), jar, bridge.url(), ns, client, policy, window);
         rows.add("%-26s %8d %10.1f %10.1f %10.2f %12.2f %10.2f".formatted(e.getKey(), r.firstReportMs,
             r.rssMiB, r.hwmMiB, r.millicores, r.rssMiB / 64.0, r.millicores / 5.0));
       }
@@ -96,7 +98,7 @@ public final class AgentFootprintBench {
 
   record Result(long firstReportMs, double rssMiB, double hwmMiB, double millicores) {}
 
-  static Result run(String java, List<String> flags, Path jar, int apiPort, TestNamespace ns, KubernetesClient client,
+  static Result run(String java, List<String> flags, Path jar, String apiServer, TestNamespace ns, KubernetesClient client,
       TcpTuningPolicy policy, int windowSeconds) throws Exception {
     client.resources(TcpTuningNodeState.class).withName(NODE).delete();
     while (client.resources(TcpTuningNodeState.class).withName(NODE).get() != null) {
@@ -110,11 +112,8 @@ public final class AgentFootprintBench {
     String log = System.getenv("TCPTUNE_BENCH_LOG");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(log == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.appendTo(new java.io.File(log)));
-    // The API server as a pod finds it: from the environment, no kubeconfig file. (Parsing a
-    // kubeconfig costs the agent about a second and 10 MiB more: fabric8 then builds its default
-    // serialization, which loads every Kubernetes model class it knows of.)
-    pb.environment().putAll(Map.of("KUBERNETES_MASTER", "http://127.0.0.1:" + apiPort, "KUBERNETES_AUTH_TOKEN", "bench",
-        "KUBERNETES_AUTH_TRYKUBECONFIG", "false", "KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false"));
+    // The API server through the bridge, which serves watches over HTTP as the real one does.
+    pb.environment().put("TCPTUNE_API_SERVER", apiServer);
     pb.environment().putAll(Map.of(
         "NODE_NAME", NODE, "TCPTUNE_POLICY_NAME", policy.getMetadata().getName(),
         "TCPTUNE_POLICY_SPEC", AgentDaemonSetFactory.agentSpecJson(policy.getSpec()), "TCPTUNE_STATE_DIR", state.toString(),
