@@ -2,6 +2,8 @@ package io.tcptuning.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ListOptions;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
@@ -35,6 +37,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * An HTTP front for {@link MockApiServer} that streams watches the way a real API server does.
@@ -64,11 +67,19 @@ public final class HttpWatchBridge implements AutoCloseable {
   private final Set<BlockingQueue<String>> openStreams = ConcurrentHashMap.newKeySet();
   private final AtomicInteger watchesOpened = new AtomicInteger();
   private final int port;
+  /** Null: plain HTTP. */
+  private final SSLContext tls;
   private HttpServer server;
   private ExecutorService executor;
 
   public HttpWatchBridge(MockApiServer mock) throws IOException {
+    this(mock, null);
+  }
+
+  /** A bridge that serves HTTPS with the given server context, as the real API server does. */
+  public HttpWatchBridge(MockApiServer mock, SSLContext tls) throws IOException {
     this.mock = mock;
+    this.tls = tls;
     this.client = mock.newClient();
     for (CustomResourceDefinition crd : MockApiServer.crds()) {
       kindsByPlural.put(crd.getSpec().getNames().getPlural(), crd.getSpec().getNames().getKind());
@@ -80,7 +91,7 @@ public final class HttpWatchBridge implements AutoCloseable {
 
   /** The base URL to give a client. */
   public String url() {
-    return "http://127.0.0.1:" + port;
+    return (tls == null ? "http" : "https") + "://127.0.0.1:" + port;
   }
 
   public List<SeenRequest> requests() {
@@ -122,8 +133,14 @@ public final class HttpWatchBridge implements AutoCloseable {
     client.close();
   }
 
-  private static HttpServer bind(int port) throws IOException {
-    return HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
+  private HttpServer bind(int port) throws IOException {
+    InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    if (tls == null) {
+      return HttpServer.create(address, 16);
+    }
+    HttpsServer https = HttpsServer.create(address, 16);
+    https.setHttpsConfigurator(new HttpsConfigurator(tls));
+    return https;
   }
 
   private void startServer() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.tcptuning.agent.NodeStateReporter;
 import io.tcptuning.testing.HttpWatchBridge;
 import io.tcptuning.testing.MockApiServer;
 import java.nio.file.Files;
@@ -44,8 +45,8 @@ class KubeApiMockApiTest {
   void start() throws Exception {
     mock = new MockApiServer();
     bridge = new HttpWatchBridge(mock);
-    api = KubeApi.create(KubeApi.Config.of(bridge.url(), () -> "t0k3n"), new JacksonCodec());
-    direct = KubeApi.create(KubeApi.Config.of("http://127.0.0.1:" + mock.port(), () -> null), new JacksonCodec());
+    api = KubeApi.create(KubeApi.Config.of(bridge.url(), () -> "t0k3n"), NodeStateReporter.JSON);
+    direct = KubeApi.create(KubeApi.Config.of("http://127.0.0.1:" + mock.port(), () -> null), NodeStateReporter.JSON);
   }
 
   @AfterEach
@@ -68,7 +69,7 @@ class KubeApiMockApiTest {
     assertThat(metadata(created).get("resourceVersion")).isInstanceOf(String.class);
     Map<String, Object> read = api.get(POLICIES + "/p1").orElseThrow();
     assertThat(metadata(read).get("name")).isEqualTo("p1");
-    assertThat(read.get("spec")).isEqualTo(Map.of("priority", 5, "mode", "Enforce"));
+    assertThat(read.get("spec")).isEqualTo(Map.of("priority", 5L, "mode", "Enforce"));
     assertThat(bridge.requests()).allSatisfy(r -> {
       assertThat(r.authorization()).isEqualTo("Bearer t0k3n");
       assertThat(r.userAgent()).isEqualTo("tcptune-agent");
@@ -127,7 +128,7 @@ class KubeApiMockApiTest {
     Path token = dir.resolve("token");
     Files.writeString(token, "first\n");
     try (KubeApi fromEnv = KubeApi.fromEnvironment(
-        Map.of(KubeApi.ENV_SERVER, bridge.url(), KubeApi.ENV_TOKEN_FILE, token.toString()), new JacksonCodec())) {
+        Map.of(KubeApi.ENV_SERVER, bridge.url(), KubeApi.ENV_TOKEN_FILE, token.toString()), NodeStateReporter.JSON)) {
       fromEnv.get(POLICIES + "/p1");
       // The kubelet swaps the file for a new one when it rotates the token.
       Files.writeString(token, "second\n");
@@ -176,7 +177,7 @@ class KubeApiMockApiTest {
       bridge.stop();
       setPriority(direct, "p1", 6);
       bridge.start();
-      await().atMost(Duration.ofSeconds(20)).until(() -> priorities(seen).equals(List.of(5, 6)));
+      await().atMost(Duration.ofSeconds(20)).until(() -> priorities(seen).equals(List.of(5L, 6L)));
       await().atMost(Duration.ofSeconds(20)).until(() -> bridge.watchesOpened() == 2);
 
       // The whole API server restarts: the watch is re-established and follows changes again.
@@ -186,13 +187,13 @@ class KubeApiMockApiTest {
       bridge.start();
       await().atMost(Duration.ofSeconds(20)).until(() -> bridge.watchesOpened() == 3);
       setPriority(direct, "p1", 7);
-      await().atMost(Duration.ofSeconds(10)).until(() -> priorities(seen).equals(List.of(5, 6, 7)));
+      await().atMost(Duration.ofSeconds(10)).until(() -> priorities(seen).equals(List.of(5L, 6L, 7L)));
 
       // 410 Gone ends the watch; the client lists again at once and watches from there.
       bridge.expireWatches();
       await().atMost(Duration.ofSeconds(10)).until(() -> bridge.watchesOpened() == 4);
       setPriority(direct, "p1", 8);
-      await().atMost(Duration.ofSeconds(10)).until(() -> priorities(seen).equals(List.of(5, 6, 7, 8)));
+      await().atMost(Duration.ofSeconds(10)).until(() -> priorities(seen).equals(List.of(5L, 6L, 7L, 8L)));
     }
   }
 
