@@ -149,16 +149,8 @@ class HelmChartTest {
             "tcptuning.io/tcptuningpolicies:watch",
             "tcptuning.io/tcptuningnodestates:get",
             "tcptuning.io/tcptuningnodestates:create",
-            "tcptuning.io/tcptuningnodestates:update",
-            "tcptuning.io/tcptuningnodestates:patch",
-            "tcptuning.io/tcptuningnodestates/status:get",
             "tcptuning.io/tcptuningnodestates/status:update",
-            "tcptuning.io/tcptuningnodestates/status:patch",
-            "/nodes:get",
-            "/events:create",
-            "/events:patch",
-            "events.k8s.io/events:create",
-            "events.k8s.io/events:patch");
+            "/nodes:get");
     // The agent is the privileged half: spell out what an attacker on a node must not get.
     assertThat(permissions(agent.getRules()))
         .noneMatch(p -> p.startsWith("/secrets") || p.startsWith("/pods") || p.startsWith("apps/"))
