@@ -33,7 +33,21 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    if (args.length == 1 && "agent".equals(args[0])) {
+      // The DaemonSet's process is configured by environment only: it goes straight to the
+      // agent, without the parser's model of every command (about a megabyte on every node).
+      System.exit(runAgent());
+    }
     System.exit(commandLine().execute(args));
+  }
+
+  private static int runAgent() {
+    try {
+      return new AgentCommand().call();
+    } catch (Exception e) {
+      System.err.println("tcptune agent: " + e);
+      return EXIT_FAILED;
+    }
   }
 
   static final class Version implements CommandLine.IVersionProvider {
