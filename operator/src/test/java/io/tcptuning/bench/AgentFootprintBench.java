@@ -9,6 +9,7 @@ import io.tcptuning.node.ProcFiles;
 import io.tcptuning.operator.AgentDaemonSetFactory;
 import io.tcptuning.testing.HttpWatchBridge;
 import io.tcptuning.testing.MockApiServer;
+import io.tcptuning.testing.SelfSignedCertificate;
 import io.tcptuning.testing.TestNamespace;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ import java.util.Map;
 
 /**
  * Agent footprint (issue "Performance"): runs the real {@code tcptune.jar agent} process against
- * the mock API server, tuning a namespace of its own, and prints for each JVM flag set the time
+ * the mock API server (over TLS, through {@link HttpWatchBridge}, with a token file), tuning a namespace of its own, and prints for each JVM flag set the time
  * to its first node report, its RSS and its idle CPU at the default 15 s census interval, beside
  * the targets (RSS <= 64 MiB, CPU <= 5 millicores, first report <= 2 s) as ratios.
  *
@@ -26,17 +27,16 @@ import java.util.Map;
  * {@code ./mvnw package}). TCPTUNE_BENCH_FLAGSETS, TCPTUNE_BENCH_INSPECT and TCPTUNE_BENCH_LOG
  * (see below) help find where memory and start-up time go.
  *
- * <p>Last run (2 cores shared with other builds, so first-report times vary by a second or two):
+ * <p>Last run (2 cores shared with the mock API server; first-report times vary by a few tenths):
  * <pre>
- * Agent footprint, 60 s idle window at the default 15 s census interval (targets: RSS 64 MiB, 5 millicores, first report 2000 ms)
+ * Agent footprint, 30 s idle window at the default 15 s census interval (targets: RSS 64 MiB, 5 millicores, first report 2000 ms)
  * JVM flags                   1st rpt    RSS MiB   peak MiB       mCPU   RSS/target CPU/target
- * image defaults                 3073      168.4      173.6       1.83         2.63       0.37
- * agent flags                    4142       92.9       93.1       1.33         1.45       0.27
- * agent flags + AOT cache        1264       90.9       91.0       1.33         1.42       0.27
+ * image defaults                 2045      115.2      115.2       3.00         1.80       0.60
+ * agent flags                    2125       62.7       66.6       2.67         0.98       0.53
+ * agent flags + AOT cache        1236       65.0       70.9       1.67         1.02       0.33
  * </pre>
- * Where the ~92 MiB go (NMT, smaps): anonymous ~55 MiB (class metadata ~23 MiB for ~5,800
- * classes, of which ~1,400 are fabric8 and Jackson; heap ~15 MiB for a ~10 MiB live set; code
- * ~6 MiB; symbols ~5 MiB), file-backed libjvm.so ~16 MiB and the JDK's CDS archive ~14 MiB.
+ * Other runs of the agent flags: 1.6-1.9 s to the first report, 62.7-62.9 MiB. What is left is
+ * the JVM itself (libjvm.so ~20 MiB resident), the JDK's TLS and FFM classes, and a ~7 MiB heap.
  */
 public final class AgentFootprintBench {
   static final String NODE = "bench-node";
@@ -62,27 +62,36 @@ public final class AgentFootprintBench {
     Path aot = Files.createTempFile("tcptune-agent", ".aot");
     Files.delete(aot);
     List<String> rows = new ArrayList<>();
-    try (MockApiServer api = new MockApiServer(); HttpWatchBridge bridge = new HttpWatchBridge(api); KubernetesClient client = api.newClient();
-        TestNamespace ns = TestNamespace.create("bench-agent")) {
+    // Over TLS with a token file, as in a pod: the TLS stack is part of what the agent costs.
+    SelfSignedCertificate cert = SelfSignedCertificate.create("ip:127.0.0.1");
+    Path token = Files.createTempFile("tcptune-bench", ".token");
+    Files.writeString(token, "bench-token");
+    try (MockApiServer api = new MockApiServer(); HttpWatchBridge bridge = new HttpWatchBridge(api, cert.serverContext());
+        KubernetesClient client = api.newClient(); TestNamespace ns = TestNamespace.create("bench-agent")) {
+      apiEnvironment = Map.of("TCPTUNE_API_SERVER", bridge.url(), "TCPTUNE_API_TOKEN_FILE", token.toString(),
+          "TCPTUNE_API_CA_FILE", cert.caPem().toString());
       client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).withLabels(Map.of("tcptuning.io/profile", "high-churn")).endMetadata().build()).create();
       TcpTuningPolicy policy = Serialization.unmarshal(Files.readString(Path.of("../deploy/examples/high-churn-clients.yaml")), TcpTuningPolicy.class);
       client.resource(policy).create();
-      // A training run records the AOT cache (JEP 483/514) that the last flag set uses.
-      List<String> training = new ArrayList<>(agentFlags());
+      // A training run records the AOT cache (JEP 483/514) that the last flag set uses: a
+      // faster start for more resident memory (an AOT cache needs class sharing on).
+      List<String> training = new ArrayList<>(agentFlagsWithSharing());
       training.add("-XX:AOTCacheOutput=" + aot);
-      run(java, training, jar, bridge.url(), ns, client, policy, 5);
+      run(java, training, jar, ns, client, policy, 5);
       if (Files.exists(aot)) {
-        List<String> withAot = new ArrayList<>(agentFlags());
+        List<String> withAot = new ArrayList<>(agentFlagsWithSharing());
         withAot.add("-XX:AOTCache=" + aot);
         flagSets.put("agent flags + AOT cache", withAot);
       }
       for (var e : flagSets.entrySet()) {
-        Result r = run(java, e.getValue(), jar, bridge.url(), ns, client, policy, window);
+        Result r = run(java, e.getValue(), jar, ns, client, policy, window);
         rows.add("%-26s %8d %10.1f %10.1f %10.2f %12.2f %10.2f".formatted(e.getKey(), r.firstReportMs,
             r.rssMiB, r.hwmMiB, r.millicores, r.rssMiB / 64.0, r.millicores / 5.0));
       }
     } finally {
       Files.deleteIfExists(aot);
+      Files.deleteIfExists(token);
+      cert.delete();
     }
     System.out.printf("%nAgent footprint, %d s idle window at the default 15 s census interval (targets: RSS 64 MiB, 5 millicores, first report 2000 ms)%n", window);
     System.out.printf("%-26s %8s %10s %10s %10s %12s %10s%n", "JVM flags", "1st rpt", "RSS MiB", "peak MiB", "mCPU", "RSS/target", "CPU/target");
@@ -96,9 +105,18 @@ public final class AgentFootprintBench {
     return flags;
   }
 
+  static List<String> agentFlagsWithSharing() {
+    List<String> flags = agentFlags();
+    flags.remove("-Xshare:off");
+    return flags;
+  }
+
   record Result(long firstReportMs, double rssMiB, double hwmMiB, double millicores) {}
 
-  static Result run(String java, List<String> flags, Path jar, String apiServer, TestNamespace ns, KubernetesClient client,
+  /** Where the agents find the API server: the bridge, its CA and a token file. */
+  static Map<String, String> apiEnvironment;
+
+  static Result run(String java, List<String> flags, Path jar, TestNamespace ns, KubernetesClient client,
       TcpTuningPolicy policy, int windowSeconds) throws Exception {
     client.resources(TcpTuningNodeState.class).withName(NODE).delete();
     while (client.resources(TcpTuningNodeState.class).withName(NODE).get() != null) {
@@ -106,14 +124,23 @@ public final class AgentFootprintBench {
     }
     Path state = Files.createTempDirectory("tcptune-bench-state");
     List<String> cmd = new ArrayList<>(List.of(java));
-    cmd.addAll(flags);
+    Map<String, String> env = new java.util.HashMap<>();
+    for (String flag : flags) {
+      if (flag.startsWith("env:")) { // NAME=VALUE for the agent's environment, e.g. env:MALLOC_ARENA_MAX=2
+        String[] kv = flag.substring(4).split("=", 2);
+        env.put(kv[0], kv[1]);
+      } else {
+        cmd.add(flag);
+      }
+    }
     cmd.addAll(List.of("-jar", jar.toString(), "agent"));
     // TCPTUNE_BENCH_LOG=file keeps the agents' output (appended), e.g. to see where start-up time goes.
     String log = System.getenv("TCPTUNE_BENCH_LOG");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(log == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.appendTo(new java.io.File(log)));
     // The API server through the bridge, which serves watches over HTTP as the real one does.
-    pb.environment().put("TCPTUNE_API_SERVER", apiServer);
+    pb.environment().putAll(apiEnvironment);
+    pb.environment().putAll(env);
     pb.environment().putAll(Map.of(
         "NODE_NAME", NODE, "TCPTUNE_POLICY_NAME", policy.getMetadata().getName(),
         "TCPTUNE_POLICY_SPEC", AgentDaemonSetFactory.agentSpecJson(policy.getSpec()), "TCPTUNE_STATE_DIR", state.toString(),
