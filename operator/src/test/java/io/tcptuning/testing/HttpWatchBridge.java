@@ -55,7 +55,8 @@ import javax.net.ssl.SSLContext;
  */
 public final class HttpWatchBridge implements AutoCloseable {
   /** What the bridge saw of one request. */
-  public record SeenRequest(String method, String uri, String authorization, String userAgent) {}
+  /** @param clientPort the client's TCP port: requests with the same one came over one connection */
+  public record SeenRequest(String method, String uri, String authorization, String userAgent, int clientPort) {}
 
   private static final String END = "";
 
@@ -158,7 +159,8 @@ public final class HttpWatchBridge implements AutoCloseable {
   private void handle(HttpExchange ex) throws IOException {
     try (ex) {
       seen.add(new SeenRequest(ex.getRequestMethod(), ex.getRequestURI().toString(),
-          ex.getRequestHeaders().getFirst("Authorization"), ex.getRequestHeaders().getFirst("User-Agent")));
+          ex.getRequestHeaders().getFirst("Authorization"), ex.getRequestHeaders().getFirst("User-Agent"),
+          ex.getRemoteAddress().getPort()));
       Map<String, String> query = query(ex.getRequestURI().getRawQuery());
       if ("true".equals(query.get("watch"))) {
         streamWatch(ex, query);

@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * The node agent's Kubernetes API client: JSON over {@link HttpURLConnection}, nothing else. The
@@ -77,10 +78,16 @@ public final class KubeApi implements AutoCloseable {
 
   private final Config config;
   private final JsonCodec json;
+  /**
+   * One factory for every request: the JDK reuses a kept-alive HTTPS connection only for the same
+   * factory, so a factory per request would mean a TLS handshake per request.
+   */
+  private final SSLSocketFactory sockets;
 
   private KubeApi(Config config, JsonCodec json) {
     this.config = config;
     this.json = json;
+    this.sockets = config.tls().map(SSLContext::getSocketFactory).orElse(null);
   }
 
   public static KubeApi create(Config config, JsonCodec json) {
@@ -242,9 +249,9 @@ public final class KubeApi implements AutoCloseable {
       throw new IllegalArgumentException("API path must start with /: " + path);
     }
     HttpURLConnection c = (HttpURLConnection) URI.create(config.server() + path).toURL().openConnection();
-    if (c instanceof HttpsURLConnection https && config.tls().isPresent()) {
+    if (c instanceof HttpsURLConnection https && sockets != null) {
       // Only the trust changes; the default hostname verification stays on.
-      https.setSSLSocketFactory(config.tls().get().getSocketFactory());
+      https.setSSLSocketFactory(sockets);
     }
     c.setRequestMethod(method);
     c.setConnectTimeout((int) config.connectTimeout().toMillis());

@@ -65,6 +65,20 @@ class KubeApiTlsMockApiTest {
   }
 
   @Test
+  void requestsShareOneKeptAliveConnection() throws Exception {
+    // A TLS handshake per request would cost the agent CPU on every report.
+    try (KubeApi api = trusting(serverCert)) {
+      int before = bridge.requests().size();
+      for (int i = 0; i < 5; i++) {
+        api.get(POLICIES + "/keep-alive-" + i);
+      }
+      List<HttpWatchBridge.SeenRequest> mine = bridge.requests().subList(before, bridge.requests().size());
+      assertThat(mine).hasSize(5);
+      assertThat(mine.stream().map(HttpWatchBridge.SeenRequest::clientPort).distinct()).hasSize(1);
+    }
+  }
+
+  @Test
   void aServerSignedBySomeoneElseIsRefused() throws Exception {
     SelfSignedCertificate stranger = SelfSignedCertificate.create("ip:127.0.0.1");
     try (KubeApi api = trusting(stranger)) {
