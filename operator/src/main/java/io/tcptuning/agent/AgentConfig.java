@@ -39,7 +39,7 @@ public record AgentConfig(
     String node = required(env, "NODE_NAME");
     String policy = required(env, "TCPTUNE_POLICY_NAME");
     long generation = parseLong(env, "TCPTUNE_POLICY_GENERATION", 0, 0, Long.MAX_VALUE);
-    TcpTuningPolicySpec spec = PolicySpecJson.parse("TCPTUNE_POLICY_SPEC", policy, required(env, "TCPTUNE_POLICY_SPEC"));
+    TcpTuningPolicySpec spec = PolicySpecJson.parse("TCPTUNE_POLICY_SPEC", required(env, "TCPTUNE_POLICY_SPEC"));
     Path stateDir = Path.of(orDefault(env, "TCPTUNE_STATE_DIR", "/var/lib/tcp-tuning"));
     Duration census = Durations.parse("TCPTUNE_CENSUS_INTERVAL", orDefault(env, "TCPTUNE_CENSUS_INTERVAL", "15s"), MIN_INTERVAL, MAX_INTERVAL);
     Duration heartbeat = Durations.parse("TCPTUNE_HEARTBEAT_INTERVAL", orDefault(env, "TCPTUNE_HEARTBEAT_INTERVAL", "5m"), MIN_INTERVAL, MAX_INTERVAL);

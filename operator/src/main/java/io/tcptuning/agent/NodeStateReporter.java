@@ -121,11 +121,12 @@ public final class NodeStateReporter implements AutoCloseable {
     Map<String, Object> list = api().get(POLICIES).orElse(Map.of());
     if (list.get("items") instanceof List<?> items) {
       for (Object item : items) {
-        if (item instanceof Map<?, ?> m) {
-          @SuppressWarnings("unchecked")
-          Map<String, Object> object = (Map<String, Object>) m;
-          out.add(toPolicy(object));
+        if (!(item instanceof Map<?, ?> m)) {
+          throw new IOException("unreadable TcpTuningPolicy list from the API server: an item is not an object");
         }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> object = (Map<String, Object>) m;
+        out.add(toPolicy(object));
       }
     }
     return out;
@@ -136,7 +137,11 @@ public final class NodeStateReporter implements AutoCloseable {
     Map<String, String> labels = new LinkedHashMap<>();
     api().get(nodePath()).map(n -> metadata(n).get("labels")).ifPresent(l -> {
       if (l instanceof Map<?, ?> m) {
-        m.forEach((k, v) -> labels.put(String.valueOf(k), String.valueOf(v)));
+        m.forEach((k, v) -> {
+          if (k instanceof String key && v instanceof String value) {
+            labels.put(key, value);
+          }
+        });
       }
     });
     return labels;

@@ -20,20 +20,17 @@ public final class PolicySpecJson {
 
   /**
    * @param setting the environment variable, for the message
-   * @param policyName the policy the spec belongs to (kept for the callers' contract; the spec
-   *     alone is checked)
    * @throws IllegalArgumentException starting with the setting, listing every violation as
    *     {@code field: message}
    */
-  public static TcpTuningPolicySpec parse(String setting, String policyName, String json) {
+  public static TcpTuningPolicySpec parse(String setting, String json) {
     List<Violation> violations;
     try {
       return ModelJson.spec(Json.parse(json), "spec", true);
     } catch (JsonException e) {
       // "$" is the spec itself here: say it in manifest words.
       String field = e.path().equals("$") ? "spec" : "spec" + (e.path().startsWith("[") ? "" : ".") + e.path();
-      String problem = e.getMessage().substring(e.path().length() + 2);
-      violations = List.of(new Violation(field, problem));
+      violations = List.of(new Violation(field, e.problem() + " (at character " + e.offset() + ")"));
     } catch (ModelBindingException e) {
       violations = e.violations();
     }

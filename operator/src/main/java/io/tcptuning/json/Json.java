@@ -1,7 +1,6 @@
 package io.tcptuning.json;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.lang.reflect.Array;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -60,15 +59,6 @@ public final class Json {
     } catch (CharacterCodingException e) {
       throw new JsonException("$", 0, "is not valid UTF-8");
     }
-  }
-
-  public static Object parse(Reader reader) throws IOException {
-    StringBuilder b = new StringBuilder();
-    char[] buf = new char[8192];
-    for (int n; (n = reader.read(buf)) >= 0; ) {
-      b.append(buf, 0, n);
-    }
-    return parse(b.toString());
   }
 
   /**

@@ -45,7 +45,7 @@ class HostilePolicySpecJsonTest {
     }
 
     IllegalArgumentException e =
-        catchThrowableOfType(IllegalArgumentException.class, () -> PolicySpecJson.parse("TCPTUNE_POLICY_SPEC", "hostile", spec.get()));
+        catchThrowableOfType(IllegalArgumentException.class, () -> PolicySpecJson.parse("TCPTUNE_POLICY_SPEC", spec.get()));
 
     assertThat(e).as("%s: the agent accepted %s", bad.name(), spec.get()).isNotNull();
     assertThat(e.getMessage()).startsWith("TCPTUNE_POLICY_SPEC: not a valid policy spec: ");
