@@ -55,8 +55,11 @@ import javax.net.ssl.SSLContext;
  */
 public final class HttpWatchBridge implements AutoCloseable {
   /** What the bridge saw of one request. */
-  /** @param clientPort the client's TCP port: requests with the same one came over one connection */
-  public record SeenRequest(String method, String uri, String authorization, String userAgent, int clientPort) {}
+  /**
+   * @param clientPort the client's TCP port: requests with the same one came over one connection
+   * @param nanoTime {@link System#nanoTime()} when the request arrived
+   */
+  public record SeenRequest(String method, String uri, String authorization, String userAgent, int clientPort, long nanoTime) {}
 
   private static final String END = "";
 
@@ -160,7 +163,7 @@ public final class HttpWatchBridge implements AutoCloseable {
     try (ex) {
       seen.add(new SeenRequest(ex.getRequestMethod(), ex.getRequestURI().toString(),
           ex.getRequestHeaders().getFirst("Authorization"), ex.getRequestHeaders().getFirst("User-Agent"),
-          ex.getRemoteAddress().getPort()));
+          ex.getRemoteAddress().getPort(), System.nanoTime()));
       Map<String, String> query = query(ex.getRequestURI().getRawQuery());
       if ("true".equals(query.get("watch"))) {
         streamWatch(ex, query);
