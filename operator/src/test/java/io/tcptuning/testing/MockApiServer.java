@@ -52,11 +52,6 @@ public final class MockApiServer implements AutoCloseable {
     return server.createClient();
   }
 
-  /** A new client with the builder adjusted, e.g. with the agent's own client settings. */
-  public KubernetesClient newClient(java.util.function.UnaryOperator<io.fabric8.kubernetes.client.KubernetesClientBuilder> adjust) {
-    return server.createClient(b -> adjust.apply(b));
-  }
-
   public int port() {
     return port;
   }

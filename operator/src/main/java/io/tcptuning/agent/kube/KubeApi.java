@@ -157,16 +157,6 @@ public final class KubeApi implements AutoCloseable {
     return objectOrThrow("PUT", path, send("PUT", path, json.write(body)));
   }
 
-  /** Deletes; false when there was nothing to delete (404). */
-  public boolean delete(String path) throws IOException {
-    Response r = send("DELETE", path, null);
-    if (r.code == 404) {
-      return false;
-    }
-    objectOrThrow("DELETE", path, r);
-    return true;
-  }
-
   /**
    * Follows one object of a collection, as an informer would, on a new daemon thread started here
    * (on the caller's thread, so it lives in the caller's network namespace). {@code onChange} gets
