@@ -15,6 +15,11 @@ public final class PolicyValidator {
   private static final Pattern PERCENT = Pattern.compile("^([1-9][0-9]?|100)%$");
   public static final int PRIORITY_MIN = -1000;
   public static final int PRIORITY_MAX = 1000;
+  /** What ip_local_port_range accepts, in the words of every message about it. */
+  public static final String PORT_RANGE_ACCEPTED =
+      SysctlBounds.PORT_RANGE_MIN + " <= min < max <= " + SysctlBounds.PORT_RANGE_MAX;
+  /** What rollout.maxUnavailable accepts, in the words of every message about it. */
+  public static final String MAX_UNAVAILABLE_ACCEPTED = "an integer >= 1 or a percentage 1%..100%";
 
   private PolicyValidator() {}
 
@@ -67,12 +72,12 @@ public final class PolicyValidator {
     String field = Sysctl.IP_LOCAL_PORT_RANGE.fieldPath();
     var parsed = PortRange.parseManifest(value);
     if (parsed.isEmpty()) {
-      out.add(new Violation(field, "must be \"min max\": two numbers separated by one space, 1024 <= min < max <= 65535 (got " + quote(value) + ")"));
+      out.add(new Violation(field, "must be \"min max\": two numbers separated by one space, " + PORT_RANGE_ACCEPTED + " (got " + quote(value) + ")"));
       return;
     }
     PortRange r = parsed.get();
     if (r.min() < SysctlBounds.PORT_RANGE_MIN || r.max() > SysctlBounds.PORT_RANGE_MAX || r.min() >= r.max()) {
-      out.add(new Violation(field, "must satisfy 1024 <= min < max <= 65535 (got \"" + r + "\")"));
+      out.add(new Violation(field, "must satisfy " + PORT_RANGE_ACCEPTED + " (got \"" + r + "\")"));
     }
   }
 
@@ -80,10 +85,10 @@ public final class PolicyValidator {
     String field = "spec.rollout.maxUnavailable";
     if (v.getIntVal() != null) {
       if (v.getIntVal() < 1) {
-        out.add(outOfRange(field, v.getIntVal(), "an integer >= 1 or a percentage 1%..100%"));
+        out.add(outOfRange(field, v.getIntVal(), MAX_UNAVAILABLE_ACCEPTED));
       }
     } else if (v.getStrVal() == null || !PERCENT.matcher(v.getStrVal()).matches()) {
-      out.add(new Violation(field, "must be an integer >= 1 or a percentage 1%..100% (got " + quote(v.getStrVal()) + ")"));
+      out.add(new Violation(field, "must be " + MAX_UNAVAILABLE_ACCEPTED + " (got " + quote(v.getStrVal()) + ")"));
     }
   }
 

@@ -137,7 +137,7 @@ public final class ModelJson {
         Object v = m.get(sysctl.field());
         String field = path + "." + sysctl.field();
         if (sysctl == Sysctl.IP_LOCAL_PORT_RANGE) {
-          s.setIpLocalPortRange(string(v, field, "a string \"min max\" with 1024 <= min < max <= 65535"));
+          s.setIpLocalPortRange(string(v, field, "a string \"min max\" with " + PolicyValidator.PORT_RANGE_ACCEPTED));
           continue;
         }
         Integer i = int32(v, field, sysctl.min() + ".." + sysctl.max());
@@ -164,7 +164,7 @@ public final class ModelJson {
       Rollout r = new Rollout();
       Object v = m.get("maxUnavailable");
       String field = path + ".maxUnavailable";
-      String accepted = "an integer >= 1 or a percentage 1%..100%";
+      String accepted = PolicyValidator.MAX_UNAVAILABLE_ACCEPTED;
       if (v instanceof String s) {
         r.setMaxUnavailable(new IntOrString(s));
       } else if (v != null && !isIntegral(v)) {
