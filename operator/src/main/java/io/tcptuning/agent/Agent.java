@@ -1,7 +1,6 @@
 package io.tcptuning.agent;
 
-import io.tcptuning.agent.kube.KubeApi;
-import io.tcptuning.agent.kube.ObjectWatch;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.NodePhase;
 import io.tcptuning.api.v1alpha1.SysctlState;
@@ -93,12 +92,12 @@ public final class Agent implements AutoCloseable {
   private volatile Instant lastWriteAt = Instant.MIN;
 
   private MetricsHttpServer http;
-  private ObjectWatch policyWatch;
+  private AutoCloseable policyWatch;
 
-  public Agent(AgentConfig config, Supplier<KubeApi> apiFactory, Clock clock) {
+  public Agent(AgentConfig config, Supplier<KubernetesClient> clientFactory, Clock clock) {
     this.config = config;
     this.clock = clock;
-    this.reporter = new NodeStateReporter(apiFactory, config.nodeName());
+    this.reporter = new NodeStateReporter(clientFactory, config.nodeName());
     // Started here, on the caller's thread: a thread inherits the network namespace of the
     // thread that creates it, and the API server is reached from the agent's own namespace.
     ThreadPoolExecutor apiPool = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -418,7 +417,11 @@ public final class Agent implements AutoCloseable {
   @Override
   public void close() {
     if (policyWatch != null) {
-      policyWatch.close();
+      try {
+        policyWatch.close();
+      } catch (Exception e) {
+        LOG.debug("policy watch close: {}", e.toString());
+      }
     }
     kernel.shutdown();
     try {
@@ -436,10 +439,7 @@ public final class Agent implements AutoCloseable {
         }).get(15, TimeUnit.SECONDS);
         TcpTuningNodeStateStatus s = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, timeWait(lastCensus),
             sysctlStatuses, detail, lastWritten, clock.instant());
-        api.submit(() -> {
-          reporter.write(s);
-          return null;
-        }).get(5, TimeUnit.SECONDS);
+        api.submit(() -> reporter.write(s)).get(5, TimeUnit.SECONDS);
       } catch (Exception e) {
         LOG.warn("policy={} node={} give-back at shutdown incomplete: {}", config.policyName(), config.nodeName(), rootMessage(e));
       } finally {

@@ -2,6 +2,10 @@ package io.tcptuning.agent;
 
 import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
 import io.tcptuning.config.Durations;
+import io.tcptuning.policy.InvalidPolicyException;
+import io.tcptuning.policy.PolicyReader;
+import io.tcptuning.domain.Violation;
+import java.util.stream.Collectors;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -39,13 +43,23 @@ public record AgentConfig(
     String node = required(env, "NODE_NAME");
     String policy = required(env, "TCPTUNE_POLICY_NAME");
     long generation = parseLong(env, "TCPTUNE_POLICY_GENERATION", 0, 0, Long.MAX_VALUE);
-    TcpTuningPolicySpec spec = PolicySpecJson.parse("TCPTUNE_POLICY_SPEC", required(env, "TCPTUNE_POLICY_SPEC"));
+    TcpTuningPolicySpec spec = policySpec(required(env, "TCPTUNE_POLICY_SPEC"));
     Path stateDir = Path.of(orDefault(env, "TCPTUNE_STATE_DIR", "/var/lib/tcp-tuning"));
     Duration census = Durations.parse("TCPTUNE_CENSUS_INTERVAL", orDefault(env, "TCPTUNE_CENSUS_INTERVAL", "15s"), MIN_INTERVAL, MAX_INTERVAL);
     Duration heartbeat = Durations.parse("TCPTUNE_HEARTBEAT_INTERVAL", orDefault(env, "TCPTUNE_HEARTBEAT_INTERVAL", "5m"), MIN_INTERVAL, MAX_INTERVAL);
     int port = (int) parseLong(env, "TCPTUNE_AGENT_PORT", 9479, 0, 65535);
     Optional<Path> netns = Optional.ofNullable(env.apply("TCPTUNE_NETNS")).filter(s -> !s.isBlank()).map(Path::of);
     return new AgentConfig(node, policy, generation, spec, stateDir, census, heartbeat, port, netns);
+  }
+
+  /** The spec through the one policy reader, its violations in one line (the agent's log). */
+  private static TcpTuningPolicySpec policySpec(String json) {
+    try {
+      return new PolicyReader().parseSpec(json, "TCPTUNE_POLICY_SPEC");
+    } catch (InvalidPolicyException e) {
+      throw new IllegalArgumentException("TCPTUNE_POLICY_SPEC: not a valid policy spec: "
+          + e.violations().stream().map(Violation::toString).collect(Collectors.joining("; ")));
+    }
   }
 
   private static String required(Function<String, String> env, String name) {

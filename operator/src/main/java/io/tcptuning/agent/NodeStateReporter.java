@@ -1,186 +1,168 @@
 package io.tcptuning.agent;
 
-import io.tcptuning.agent.kube.JsonCodec;
-import io.tcptuning.agent.kube.KubeApi;
-import io.tcptuning.agent.kube.KubeApiException;
-import io.tcptuning.agent.kube.ObjectWatch;
-import io.tcptuning.api.v1alpha1.ModelBindingException;
-import io.tcptuning.api.v1alpha1.ModelJson;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.api.model.KubernetesResourceList;
+import io.fabric8.kubernetes.client.dsl.MixedOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
-import io.tcptuning.domain.Violation;
-import io.tcptuning.json.Json;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.net.HttpURLConnection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 
 /**
- * This node's only door to the API server: writes the node's {@code TcpTuningNodeState} (named
- * after the node, owned by the Node so it goes with it), and reads what the agent must know of
- * the policies. Plain HTTP and JSON trees ({@link KubeApi}), no Kubernetes client library: the
- * agent runs on every node and must stay small. The connection is set up on first use, so a node
- * with no API server in reach still measures and tunes.
+ * This node's only door to the API server, through fabric8's client: writes the node's {@code
+ * TcpTuningNodeState} (named after the node, owned by the Node so it goes with it), and reads
+ * what the agent must know of the policies. The client is created on first use, so a node with no
+ * API server in reach still measures and tunes.
  */
 public final class NodeStateReporter implements AutoCloseable {
-  static final String POLICIES = "/apis/" + TcpTuningPolicy.GROUP + "/" + TcpTuningPolicy.VERSION + "/tcptuningpolicies";
-  static final String NODE_STATES = "/apis/" + TcpTuningPolicy.GROUP + "/" + TcpTuningPolicy.VERSION + "/tcptuningnodestates";
-  static final String NODES = "/api/v1/nodes";
-
-  /** The agent's JSON for {@link KubeApi}: the project's own small reader and writer. */
-  public static final JsonCodec JSON = new JsonCodec() {
-    @Override
-    public Object parse(byte[] json) throws IOException {
-      return Json.parse(json);
-    }
-
-    @Override
-    public byte[] write(Object value) {
-      return Json.write(value).getBytes(StandardCharsets.UTF_8);
-    }
-  };
-
-  private final Supplier<KubeApi> apiFactory;
+  private final Supplier<KubernetesClient> clientFactory;
   private final String nodeName;
-  private KubeApi api;
-  /** The node state as the API server last returned it (its resourceVersion guards the next update); null when unknown. */
-  private Map<String, Object> nodeState;
+  private KubernetesClient client;
+  /** The node state as the API server last returned it: its resourceVersion guards the next update. */
+  private TcpTuningNodeState nodeState;
 
-  public NodeStateReporter(Supplier<KubeApi> apiFactory, String nodeName) {
-    this.apiFactory = apiFactory;
+  public NodeStateReporter(Supplier<KubernetesClient> clientFactory, String nodeName) {
+    this.clientFactory = clientFactory;
     this.nodeName = nodeName;
   }
 
-  synchronized KubeApi api() {
-    if (api == null) {
-      api = apiFactory.get();
-    }
-    return api;
+  /**
+   * The agent's client: configured as fabric8 configures itself (the pod's service account in a
+   * cluster; {@code KUBERNETES_MASTER}, {@code KUBERNETES_CERTS_CA_FILE} and {@code
+   * KUBERNETES_AUTH_SERVICEACCOUNT_TOKEN} or a kubeconfig elsewhere), with {@link #tuned} settings.
+   */
+  public static KubernetesClient newClient() {
+    return tuned(new KubernetesClientBuilder()).build();
   }
 
   /**
-   * Writes the status, creating the object first if needed. An update is guarded by the
+   * The agent's client settings: fail fast and let the agent's own backoff pace the retries, so
+   * that a write during an API outage does not hold the reporting thread for minutes.
+   */
+  public static KubernetesClientBuilder tuned(KubernetesClientBuilder builder) {
+    // No class-path scan of the ~600 Kubernetes model classes listed as services: the agent
+    // reads typed resources only (about a second and 10 MiB of metaspace at start-up).
+    return builder.withKubernetesSerialization(new KubernetesSerialization(new ObjectMapper(), false))
+        .editOrNewConfig()
+        .withRequestRetryBackoffLimit(1)
+        .withRequestRetryBackoffInterval(500)
+        .withConnectionTimeout(5_000)
+        .withRequestTimeout(10_000)
+        .endConfig();
+  }
+
+  private synchronized KubernetesClient client() {
+    if (client == null) {
+      client = clientFactory.get();
+    }
+    return client;
+  }
+
+  private MixedOperation<TcpTuningNodeState, KubernetesResourceList<TcpTuningNodeState>, Resource<TcpTuningNodeState>> nodeStates() {
+    return client().resources(TcpTuningNodeState.class);
+  }
+
+  private MixedOperation<TcpTuningPolicy, KubernetesResourceList<TcpTuningPolicy>, Resource<TcpTuningPolicy>> policies() {
+    return client().resources(TcpTuningPolicy.class);
+  }
+
+  /**
+   * Writes the status, creating the object first if needed. The update is guarded by the
    * object's resourceVersion; on a conflict or a vanished object it reads again and retries
    * once. Throws on any other API error.
    */
-  public synchronized void write(TcpTuningNodeStateStatus status) throws IOException {
-    Map<String, Object> statusJson = ModelJson.nodeStateStatus(status);
+  public synchronized void write(TcpTuningNodeStateStatus status) {
     for (int attempt = 1; ; attempt++) {
       if (nodeState == null) {
-        Optional<Map<String, Object>> existing = api().get(nodeStatePath());
-        nodeState = existing.isPresent() ? existing.get() : create();
+        TcpTuningNodeState existing = nodeStates().withName(nodeName).get();
+        nodeState = existing != null ? existing : create();
       }
-      Map<String, Object> body = new LinkedHashMap<>(nodeState);
-      body.put("status", statusJson);
+      nodeState.setStatus(status);
       try {
-        nodeState = api().put(nodeStatePath() + "/status", body);
+        nodeState = nodeStates().resource(nodeState).updateStatus();
         return;
-      } catch (KubeApiException e) {
+      } catch (KubernetesClientException e) {
         nodeState = null;
-        if (attempt >= 2 || (e.code() != 409 && e.code() != 404)) {
+        boolean stale = e.getCode() == HttpURLConnection.HTTP_CONFLICT || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND;
+        if (attempt >= 2 || !stale) {
           throw e;
         }
       }
     }
   }
 
-  private Map<String, Object> create() throws IOException {
-    String uid = api().get(nodePath()).map(n -> metadata(n).get("uid")).map(String::valueOf).orElse(null);
+  private TcpTuningNodeState create() {
+    TcpTuningNodeState fresh = new TcpTuningNodeState();
+    var meta = new ObjectMetaBuilder().withName(nodeName).withLabels(Map.of("app.kubernetes.io/name", "tcp-tuning-agent"));
+    Node node = client().nodes().withName(nodeName).get();
+    if (node != null) {
+      meta.withOwnerReferences(new OwnerReferenceBuilder()
+          .withApiVersion("v1").withKind("Node").withName(nodeName).withUid(node.getMetadata().getUid()).build());
+    }
+    fresh.setMetadata(meta.build());
     try {
-      return api().post(NODE_STATES, ModelJson.nodeState(nodeName, Map.of("app.kubernetes.io/name", "tcp-tuning-agent"), uid));
-    } catch (KubeApiException e) {
-      if (e.code() == 409) { // created meanwhile (a previous run whose answer was lost)
-        return api().get(nodeStatePath()).orElseThrow(() -> e);
+      return nodeStates().resource(fresh).create();
+    } catch (KubernetesClientException e) {
+      TcpTuningNodeState meanwhile = e.getCode() == HttpURLConnection.HTTP_CONFLICT ? nodeStates().withName(nodeName).get() : null;
+      if (meanwhile == null) { // not created meanwhile by a previous run whose answer was lost
+        throw e;
       }
-      throw e;
+      return meanwhile;
     }
-  }
-
-  private String nodeStatePath() {
-    return NODE_STATES + "/" + KubeApi.encode(nodeName);
-  }
-
-  private String nodePath() {
-    return NODES + "/" + KubeApi.encode(nodeName);
-  }
-
-  /** The policy, or null when it does not exist. */
-  public TcpTuningPolicy policy(String name) throws IOException {
-    Optional<Map<String, Object>> object = api().get(POLICIES + "/" + KubeApi.encode(name));
-    return object.isPresent() ? toPolicy(object.get()) : null;
-  }
-
-  public List<TcpTuningPolicy> policies() throws IOException {
-    List<TcpTuningPolicy> out = new ArrayList<>();
-    Map<String, Object> list = api().get(POLICIES).orElse(Map.of());
-    if (list.get("items") instanceof List<?> items) {
-      for (Object item : items) {
-        if (!(item instanceof Map<?, ?> m)) {
-          throw new IOException("unreadable TcpTuningPolicy list from the API server: an item is not an object");
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> object = (Map<String, Object>) m;
-        out.add(toPolicy(object));
-      }
-    }
-    return out;
-  }
-
-  /** This node's labels (empty when the Node object is not found). */
-  public Map<String, String> nodeLabels() throws IOException {
-    Map<String, String> labels = new LinkedHashMap<>();
-    api().get(nodePath()).map(n -> metadata(n).get("labels")).ifPresent(l -> {
-      if (l instanceof Map<?, ?> m) {
-        m.forEach((k, v) -> {
-          if (k instanceof String key && v instanceof String value) {
-            labels.put(key, value);
-          }
-        });
-      }
-    });
-    return labels;
   }
 
   /** What this agent's policy wants of this node, from the API server as it is now. */
-  public PolicyVerdict verdict(String policyName) throws IOException {
-    return PolicyVerdict.of(policy(policyName), policies(), nodeLabels());
+  public PolicyVerdict verdict(String policyName) {
+    TcpTuningPolicy mine = policies().withName(policyName).get();
+    List<TcpTuningPolicy> all = policies().list().getItems();
+    Node node = client().nodes().withName(nodeName).get();
+    Map<String, String> labels = node == null || node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
+    return PolicyVerdict.of(mine, all, labels);
   }
 
-  /** Follows the policy: called with it on every change, and with empty once it is gone. */
-  public ObjectWatch watchPolicy(String policyName, Consumer<Optional<TcpTuningPolicy>> onChange) {
-    return api().watchOne(POLICIES, policyName, object -> {
-      try {
-        onChange.accept(object.isPresent() ? Optional.of(toPolicy(object.get())) : Optional.empty());
-      } catch (IOException e) {
-        throw new IllegalStateException(e.getMessage(), e);
+  /**
+   * Follows the policy with an informer (fabric8 re-lists after a 410 Gone and reconnects after
+   * an outage): calls back with the policy on every change, and with empty once it is gone.
+   */
+  public AutoCloseable watchPolicy(String policyName, Consumer<Optional<TcpTuningPolicy>> onChange) {
+    SharedIndexInformer<TcpTuningPolicy> informer = policies().withName(policyName).inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(TcpTuningPolicy policy) {
+        onChange.accept(Optional.of(policy));
       }
-    });
-  }
 
-  /** A policy from the API server (schema-checked there): bound leniently; a shape it cannot bind is an API error. */
-  private static TcpTuningPolicy toPolicy(Map<String, Object> object) throws IOException {
-    try {
-      return ModelJson.policy(object);
-    } catch (ModelBindingException e) {
-      throw new IOException("unreadable TcpTuningPolicy from the API server: "
-          + e.violations().stream().map(Violation::toString).collect(Collectors.joining("; ")), e);
-    }
-  }
+      @Override
+      public void onUpdate(TcpTuningPolicy old, TcpTuningPolicy policy) {
+        onChange.accept(Optional.of(policy));
+      }
 
-  private static Map<?, ?> metadata(Map<String, Object> object) {
-    return object.get("metadata") instanceof Map<?, ?> m ? m : Map.of();
+      @Override
+      public void onDelete(TcpTuningPolicy policy, boolean deletedFinalStateUnknown) {
+        onChange.accept(Optional.empty());
+      }
+    }, 0);
+    return informer::close;
   }
 
   @Override
   public synchronized void close() {
-    if (api != null) {
-      api.close();
+    if (client != null) {
+      client.close();
     }
   }
 }

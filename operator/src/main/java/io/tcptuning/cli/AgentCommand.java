@@ -3,9 +3,6 @@ package io.tcptuning.cli;
 import io.tcptuning.agent.Agent;
 import io.tcptuning.agent.AgentConfig;
 import io.tcptuning.agent.NodeStateReporter;
-import io.tcptuning.agent.kube.KubeApi;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -23,7 +20,7 @@ import picocli.CommandLine.Command;
       "TCPTUNE_POLICY_GENERATION, TCPTUNE_STATE_DIR (/var/lib/tcp-tuning), TCPTUNE_CENSUS_INTERVAL (15s),",
       "TCPTUNE_HEARTBEAT_INTERVAL (5m), TCPTUNE_AGENT_PORT (9479), TCPTUNE_NETNS (optional).",
       "The API server: the pod's service account (KUBERNETES_SERVICE_HOST/PORT, token, CA), or",
-      "TCPTUNE_API_SERVER with TCPTUNE_API_TOKEN_FILE and TCPTUNE_API_CA_FILE (optional)."
+      "KUBERNETES_MASTER with KUBERNETES_CERTS_CA_FILE and KUBERNETES_AUTH_SERVICEACCOUNT_TOKEN, or a kubeconfig."
     })
 public final class AgentCommand implements Callable<Integer> {
 
@@ -36,13 +33,7 @@ public final class AgentCommand implements Callable<Integer> {
       System.err.println("tcptune agent: " + e.getMessage());
       return Main.EXIT_INVALID;
     }
-    Agent agent = new Agent(config, () -> {
-      try {
-        return KubeApi.fromEnvironment(System.getenv(), NodeStateReporter.JSON);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }, Clock.systemUTC());
+    Agent agent = new Agent(config, NodeStateReporter::newClient, Clock.systemUTC());
     CountDownLatch stopped = new CountDownLatch(1);
     // SIGTERM: stop; the agent decides from the API whether this is a restart or a goodbye.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

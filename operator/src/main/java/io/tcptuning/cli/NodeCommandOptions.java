@@ -1,5 +1,7 @@
 package io.tcptuning.cli;
 
+import io.tcptuning.policy.InvalidPolicyException;
+import io.tcptuning.policy.PolicyReader;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.node.OriginalsJournal;
 import io.tcptuning.node.ProcSysctls;
@@ -22,7 +24,7 @@ final class NodeCommandOptions {
     /** The policy, or empty after printing every violation to {@code err} (exit 2). */
     Optional<TcpTuningPolicy> read(PrintWriter err) {
       try {
-        return Optional.of(new PolicyManifestReader().read(file));
+        return Optional.of(new PolicyReader().read(file));
       } catch (InvalidPolicyException e) {
         err.println(e.getMessage());
         return Optional.empty();

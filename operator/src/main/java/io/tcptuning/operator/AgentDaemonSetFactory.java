@@ -1,8 +1,5 @@
 package io.tcptuning.operator;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -15,6 +12,7 @@ import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
+import io.tcptuning.policy.PolicyReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -45,8 +43,8 @@ public final class AgentDaemonSetFactory {
   public static final String TEMPLATE = "/templates/agent-daemonset.yaml";
 
   private static final String TEMPLATE_JSON = loadTemplate();
-  /** A plain mapper, so that the spec the agents get does not change with fabric8's settings. */
-  private static final ObjectMapper SPEC_WRITER = JsonMapper.builder().build();
+  /** The agents read their spec with the same reader that writes it here. */
+  private static final PolicyReader SPEC_JSON = new PolicyReader();
 
   private final OperatorConfig config;
 
@@ -143,11 +141,7 @@ public final class AgentDaemonSetFactory {
       agent.setAssumeNat(spec.getAssumeNat());
       agent.setSysctls(spec.getSysctls());
     }
-    try {
-      return SPEC_WRITER.writeValueAsString(agent);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return SPEC_JSON.writeSpec(agent);
   }
 
   static IntOrString maxUnavailable(TcpTuningPolicySpec spec) {

@@ -14,8 +14,6 @@ import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
-import io.tcptuning.agent.kube.KubeApi;
-import io.tcptuning.testing.HttpWatchBridge;
 import io.tcptuning.testing.MockApiServer;
 import io.tcptuning.testing.TestNamespace;
 import java.net.URI;
@@ -43,8 +41,6 @@ class AgentNamespaceTest {
 
   @TempDir Path stateDir;
   MockApiServer api;
-  /** The agent's way in: HTTP watches, as the real API server serves them. */
-  HttpWatchBridge bridge;
   KubernetesClient client;
   TestNamespace ns;
   String hostReuse;
@@ -56,7 +52,6 @@ class AgentNamespaceTest {
     hostRange = TestNamespace.hostSysctl("net.ipv4.ip_local_port_range");
     api = new MockApiServer();
     client = api.newClient();
-    bridge = new HttpWatchBridge(api);
     client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).withLabels(CHURN).endMetadata().build()).create();
     ns = TestNamespace.create("agent");
     // Known, non-default starting values, so that "restored exactly" means something.
@@ -71,7 +66,6 @@ class AgentNamespaceTest {
         ns.close();
       }
       client.close();
-      bridge.close();
       api.close();
     } finally {
       assertThat(TestNamespace.hostSysctl("net.ipv4.tcp_tw_reuse")).isEqualTo(hostReuse);
@@ -99,8 +93,7 @@ class AgentNamespaceTest {
   Agent startAgent(TcpTuningPolicy policy) throws Exception {
     AgentConfig config = new AgentConfig(NODE, policy.getMetadata().getName(), policy.getMetadata().getGeneration() == null ? 1 : policy.getMetadata().getGeneration(),
         policy.getSpec(), stateDir, Duration.ofMillis(200), Duration.ofHours(1), 0, Optional.of(ns.path()));
-    Agent agent = new Agent(config, () -> KubeApi.create(KubeApi.Config.of(bridge.url(), () -> "agent-token"), NodeStateReporter.JSON),
-        Clock.systemUTC());
+    Agent agent = new Agent(config, () -> api.newClient(NodeStateReporter::tuned), Clock.systemUTC());
     agent.start();
     return agent;
   }
@@ -214,7 +207,6 @@ class AgentNamespaceTest {
     TcpTuningPolicy policy = createPolicy("high-churn", 10, Mode.Enforce);
     try (Agent agent = startAgent(policy)) {
       await().atMost(Duration.ofSeconds(10)).until(() -> nodeState() != null && nodeState().getStatus() != null);
-      bridge.stop();
       api.stop();
       // Still measuring and still correcting drift without an API server.
       ns.setSysctl("net.ipv4.tcp_tw_reuse", "0");
@@ -223,7 +215,6 @@ class AgentNamespaceTest {
           .matches("(?s).*tcptuning_report_failures_total\\{node=\"worker-1\",policy=\"high-churn\"} [1-9].*"));
       assertThat(agent.phase()).isEqualTo(NodePhase.Applied);
       api.start();
-      bridge.start();
       await().atMost(Duration.ofSeconds(20)).until(() -> nodeState().getStatus().getSysctls().getFirst().getState() == SysctlState.Drifted);
     }
     // The restart happened while the policy still wants the node: nothing reverted.
@@ -234,12 +225,10 @@ class AgentNamespaceTest {
   void shutdownWithoutAnApiServerKeepsTheNodeTuned() throws Exception {
     TcpTuningPolicy policy = createPolicy("high-churn", 10, Mode.Enforce);
     Agent agent = startAgent(policy);
-    bridge.stop();
     api.stop();
     agent.close();
     assertThat(ns.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("1");
     api.start();
-    bridge.start();
   }
 
 }

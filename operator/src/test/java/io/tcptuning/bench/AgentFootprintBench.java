@@ -7,9 +7,7 @@ import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.node.ProcFiles;
 import io.tcptuning.operator.AgentDaemonSetFactory;
-import io.tcptuning.testing.HttpWatchBridge;
 import io.tcptuning.testing.MockApiServer;
-import io.tcptuning.testing.SelfSignedCertificate;
 import io.tcptuning.testing.TestNamespace;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +17,7 @@ import java.util.Map;
 
 /**
  * Agent footprint (issue "Performance"): runs the real {@code tcptune.jar agent} process against
- * the mock API server (over TLS, through {@link HttpWatchBridge}, with a token file), tuning a namespace of its own, and prints for each JVM flag set the time
+ * the mock API server (over TLS with a token file and the CA, found as a pod finds it), tuning a namespace of its own, and prints for each JVM flag set the time
  * to its first node report, its RSS and its idle CPU at the default 15 s census interval, beside
  * the targets (RSS <= 64 MiB, CPU <= 5 millicores, first report <= 2 s) as ratios.
  *
@@ -63,14 +61,12 @@ public final class AgentFootprintBench {
     Files.delete(aot);
     List<String> rows = new ArrayList<>();
     // Over TLS with a token file, as in a pod: the TLS stack is part of what the agent costs.
-    SelfSignedCertificate cert = SelfSignedCertificate.create("ip:127.0.0.1");
     Path token = Files.createTempFile("tcptune-bench", ".token");
     Files.writeString(token, "bench-token");
-    try (MockApiServer api = new MockApiServer(); HttpWatchBridge bridge = new HttpWatchBridge(api, cert.serverContext());
-        KubernetesClient client = api.newClient(); TestNamespace ns = TestNamespace.create("bench-agent")) {
-      AgentFootprintBench.bridge = bridge;
-      apiEnvironment = Map.of("TCPTUNE_API_SERVER", bridge.url(), "TCPTUNE_API_TOKEN_FILE", token.toString(),
-          "TCPTUNE_API_CA_FILE", cert.caPem().toString());
+    try (MockApiServer api = new MockApiServer(true); KubernetesClient client = api.newClient();
+        TestNamespace ns = TestNamespace.create("bench-agent")) {
+      AgentFootprintBench.api = api;
+      apiEnvironment = api.podEnvironment(token);
       client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).withLabels(Map.of("tcptuning.io/profile", "high-churn")).endMetadata().build()).create();
       TcpTuningPolicy policy = Serialization.unmarshal(Files.readString(Path.of("../deploy/examples/high-churn-clients.yaml")), TcpTuningPolicy.class);
       client.resource(policy).create();
@@ -92,7 +88,6 @@ public final class AgentFootprintBench {
     } finally {
       Files.deleteIfExists(aot);
       Files.deleteIfExists(token);
-      cert.delete();
     }
     System.out.printf("%nAgent footprint, %d s idle window at the default 15 s census interval (targets: RSS 64 MiB, 5 millicores, first report 2000 ms)%n", window);
     System.out.printf("%-26s %8s %10s %10s %10s %12s %10s%n", "JVM flags", "1st rpt", "RSS MiB", "peak MiB", "mCPU", "RSS/target", "CPU/target");
@@ -114,9 +109,9 @@ public final class AgentFootprintBench {
 
   record Result(long firstReportMs, double rssMiB, double hwmMiB, double millicores) {}
 
-  /** Where the agents find the API server: the bridge, its CA and a token file. */
+  /** Where the agents find the API server: service host and port, its CA and a token file. */
   static Map<String, String> apiEnvironment;
-  static HttpWatchBridge bridge;
+  static MockApiServer api;
 
   static Result run(String java, List<String> flags, Path jar, TestNamespace ns, KubernetesClient client,
       TcpTuningPolicy policy, int windowSeconds) throws Exception {
@@ -140,29 +135,27 @@ public final class AgentFootprintBench {
     String log = System.getenv("TCPTUNE_BENCH_LOG");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(log == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.appendTo(new java.io.File(log)));
-    // The API server through the bridge, which serves watches over HTTP as the real one does.
     pb.environment().putAll(apiEnvironment);
     pb.environment().putAll(env);
     pb.environment().putAll(Map.of(
         "NODE_NAME", NODE, "TCPTUNE_POLICY_NAME", policy.getMetadata().getName(),
         "TCPTUNE_POLICY_SPEC", AgentDaemonSetFactory.agentSpecJson(policy.getSpec()), "TCPTUNE_STATE_DIR", state.toString(),
         "TCPTUNE_AGENT_PORT", "0", "TCPTUNE_NETNS", ns.path().toString()));
-    int seenBefore = bridge.requests().size();
+    api.takeRequests();
     long t0 = System.nanoTime();
     Process p = pb.start();
     try {
       // The first report is the agent's first status write reaching the API server, read from
-      // the bridge's own record: polling the API server instead would take CPU from the agent.
+      // the mock's own record every 10 ms: polling the API server would take CPU from the agent.
       long firstReport = -1;
       while (firstReport < 0 && System.nanoTime() - t0 < 60_000_000_000L) {
-        List<HttpWatchBridge.SeenRequest> seen = bridge.requests();
-        for (HttpWatchBridge.SeenRequest r : seen.subList(seenBefore, seen.size())) {
-          if (r.method().equals("PUT") && r.uri().endsWith("/tcptuningnodestates/" + NODE + "/status")) {
-            firstReport = (r.nanoTime() - t0) / 1_000_000;
+        for (var r : api.takeRequests()) {
+          if (r.getMethod().equals("PUT") && r.getPath().endsWith("/tcptuningnodestates/" + NODE + "/status")) {
+            firstReport = (System.nanoTime() - t0) / 1_000_000;
             break;
           }
         }
-        Thread.sleep(20);
+        Thread.sleep(10);
       }
       Thread.sleep(5_000); // let start-up settle before measuring idle
       long ticks0 = cpuTicks(p.pid());

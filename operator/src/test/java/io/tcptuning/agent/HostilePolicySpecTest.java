@@ -10,23 +10,24 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.tcptuning.api.HostilePolicyCorpus;
-import io.tcptuning.cli.InvalidPolicyException;
-import io.tcptuning.cli.PolicyManifestReader;
+import io.tcptuning.policy.InvalidPolicyException;
+import io.tcptuning.policy.PolicyReader;
 import io.tcptuning.domain.Violation;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * No weaker second parser: the hostile corpus through the agent's TCPTUNE_POLICY_SPEC path.
- * Wherever the CLI's manifest reader refuses a policy because of its spec, the agent refuses that
- * spec (as JSON, as the operator hands it over) too, naming the same fields. An earlier copy of
- * the agent's reader silently truncated 30.5 to 30.
+ * No weaker second parser: the hostile corpus through the agent's configuration. Wherever the
+ * manifest reader refuses a policy because of its spec, the agent refuses that spec (as JSON, as
+ * the operator hands it over) too, naming the same fields. An earlier copy of the agent's reader
+ * silently truncated 30.5 to 30.
  */
-class HostilePolicySpecJsonTest {
+class HostilePolicySpecTest {
   private static final ObjectMapper JSON = JsonMapper.builder().build();
   private static final YAMLMapper YAML =
       new YAMLMapper(YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
@@ -45,7 +46,8 @@ class HostilePolicySpecJsonTest {
     }
 
     IllegalArgumentException e =
-        catchThrowableOfType(IllegalArgumentException.class, () -> PolicySpecJson.parse("TCPTUNE_POLICY_SPEC", spec.get()));
+        catchThrowableOfType(IllegalArgumentException.class, () -> AgentConfig.fromEnv(Map.of(
+            "NODE_NAME", "worker-1", "TCPTUNE_POLICY_NAME", "hostile", "TCPTUNE_POLICY_SPEC", spec.get())::get));
 
     assertThat(e).as("%s: the agent accepted %s", bad.name(), spec.get()).isNotNull();
     assertThat(e.getMessage()).startsWith("TCPTUNE_POLICY_SPEC: not a valid policy spec: ");
@@ -74,7 +76,7 @@ class HostilePolicySpecJsonTest {
 
   private static List<String> specFieldsRefusedByTheReader(HostilePolicyCorpus c) {
     try {
-      new PolicyManifestReader().parse(c.content().getBytes(StandardCharsets.UTF_8), c.name());
+      new PolicyReader().parse(c.content().getBytes(StandardCharsets.UTF_8), c.name());
       return List.of();
     } catch (InvalidPolicyException e) {
       return e.violations().stream()

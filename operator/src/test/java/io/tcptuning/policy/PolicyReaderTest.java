@@ -1,4 +1,4 @@
-package io.tcptuning.cli;
+package io.tcptuning.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -20,9 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-class PolicyManifestReaderTest {
+class PolicyReaderTest {
   static final Path EXAMPLES = Path.of("..", "deploy", "examples");
-  final PolicyManifestReader reader = new PolicyManifestReader();
+  final PolicyReader reader = new PolicyReader();
 
   static final String HEAD = "apiVersion: tcptuning.io/v1alpha1\nkind: TcpTuningPolicy\nmetadata:\n  name: p\n";
 
@@ -184,7 +184,7 @@ class PolicyManifestReaderTest {
 
   @Test
   void refusesAFileLargerThanOneMebibyte() throws IOException {
-    byte[] big = (HEAD + "spec: {}\n# " + "x".repeat(PolicyManifestReader.MAX_BYTES) + "\n").getBytes(StandardCharsets.UTF_8);
+    byte[] big = (HEAD + "spec: {}\n# " + "x".repeat(PolicyReader.MAX_BYTES) + "\n").getBytes(StandardCharsets.UTF_8);
     InvalidPolicyException e =
         catchThrowableOfType(InvalidPolicyException.class, () -> reader.read(new java.io.ByteArrayInputStream(big), "big.yaml"));
     assertThat(e.violations()).singleElement().satisfies(v -> {

@@ -1,4 +1,4 @@
-package io.tcptuning.cli;
+package io.tcptuning.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -28,7 +28,7 @@ class HostilePolicyReaderTest {
 
     // Through read(InputStream), as the CLI reads a file: the size limit applies there.
     InvalidPolicyException e =
-        catchThrowableOfType(InvalidPolicyException.class, () -> new PolicyManifestReader().read(new ByteArrayInputStream(bytes), bad.name()));
+        catchThrowableOfType(InvalidPolicyException.class, () -> new PolicyReader().read(new ByteArrayInputStream(bytes), bad.name()));
 
     assertThat(e).as("%s must be rejected", bad.name()).isNotNull();
     // The violations only: the header line holds the file name, which must not count.

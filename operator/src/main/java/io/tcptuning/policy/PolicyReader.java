@@ -1,4 +1,4 @@
-package io.tcptuning.cli;
+package io.tcptuning.policy;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -32,6 +32,7 @@ import io.tcptuning.domain.Sysctl;
 import io.tcptuning.domain.Violation;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -47,12 +48,14 @@ import java.util.stream.Collectors;
 import org.yaml.snakeyaml.LoaderOptions;
 
 /**
- * Reads one {@code TcpTuningPolicy} manifest (YAML or JSON) strictly: bounded in size and depth,
- * no anchors, aliases or tags, no duplicate keys, no unknown fields, no coercion of strings to
- * numbers, then the same validation the CRD applies. Every error names the field and what it
+ * The one reader of a policy, for every entry point: the CLI's manifests (YAML or JSON), the
+ * agent's {@code TCPTUNE_POLICY_SPEC} (the spec as JSON, which the operator writes with {@link
+ * #writeSpec}). Strict: bounded in size and depth, no anchors, aliases or tags, no duplicate keys,
+ * no unknown fields, no coercion of strings, fractions or booleans to numbers, then {@link
+ * PolicyValidator}, the validation the CRD applies. Every error names the field and what it
  * accepts.
  */
-public final class PolicyManifestReader {
+public final class PolicyReader {
   public static final String API_VERSION = TcpTuningPolicy.GROUP + "/" + TcpTuningPolicy.VERSION;
   public static final String KIND = "TcpTuningPolicy";
   public static final int MAX_BYTES = 1024 * 1024;
@@ -67,7 +70,7 @@ public final class PolicyManifestReader {
   private final YAMLFactory yaml;
   private final ObjectMapper binder;
 
-  public PolicyManifestReader() {
+  public PolicyReader() {
     StreamReadConstraints limits = StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).maxStringLength(MAX_BYTES).build();
     json = JsonFactory.builder().streamReadConstraints(limits).enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     LoaderOptions yamlLimits = new LoaderOptions();
@@ -129,7 +132,38 @@ public final class PolicyManifestReader {
   }
 
   public TcpTuningPolicy parse(byte[] bytes, String source) throws InvalidPolicyException {
-    JsonNode tree = readTree(bytes, source);
+    JsonNode tree = readDocument(bytes, source);
+    if (!tree.isObject()) {
+      throw new InvalidPolicyException(source, new Violation(MANIFEST, "must be an object (a " + KIND + "), not " + describe(tree)));
+    }
+    return bind(tree, source);
+  }
+
+  /**
+   * The spec alone, as JSON (the agent's environment): the checks of a manifest, with fields
+   * named as in a manifest ({@code spec.sysctls.tcpTwReuse}).
+   */
+  public TcpTuningPolicySpec parseSpec(String json, String source) throws InvalidPolicyException {
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length > MAX_BYTES) {
+      throw new InvalidPolicyException(source, new Violation("spec", "is larger than 1 MiB (" + MAX_BYTES + " bytes)"));
+    }
+    ObjectNode envelope = binder.createObjectNode();
+    envelope.put("apiVersion", API_VERSION).put("kind", KIND).putObject("metadata").put("name", "spec");
+    envelope.set("spec", readDocument(bytes, source));
+    return bind(envelope, source).getSpec();
+  }
+
+  /** The spec as the agents get it: JSON that {@link #parseSpec} reads back to an equal spec. */
+  public String writeSpec(TcpTuningPolicySpec spec) {
+    try {
+      return binder.writeValueAsString(spec);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write a policy spec as JSON", e);
+    }
+  }
+
+  private TcpTuningPolicy bind(JsonNode tree, String source) throws InvalidPolicyException {
     List<Violation> violations = new ArrayList<>();
     checkEnvelope(tree, violations);
     JsonNode spec = tree.get("spec");
@@ -155,7 +189,7 @@ public final class PolicyManifestReader {
 
   // --- syntax: one bounded document without YAML's reference features ---
 
-  private JsonNode readTree(byte[] bytes, String source) throws InvalidPolicyException {
+  private JsonNode readDocument(byte[] bytes, String source) throws InvalidPolicyException {
     JsonFactory factory = looksLikeJson(bytes) ? json : yaml;
     // First pass: refuse anchors, aliases and tags, duplicates, depth, and extra documents.
     try (JsonParser p = factory.createParser(bytes)) {
@@ -193,9 +227,6 @@ public final class PolicyManifestReader {
       JsonNode tree = binder.readTree(p);
       if (tree == null || tree.isMissingNode() || tree.isNull()) {
         throw new InvalidPolicyException(source, new Violation(MANIFEST, "is empty; expected a " + KIND));
-      }
-      if (!tree.isObject()) {
-        throw new InvalidPolicyException(source, new Violation(MANIFEST, "must be an object (a " + KIND + "), not " + describe(tree)));
       }
       return tree;
     } catch (IOException e) {

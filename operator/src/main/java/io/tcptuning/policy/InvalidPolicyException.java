@@ -1,4 +1,4 @@
-package io.tcptuning.cli;
+package io.tcptuning.policy;
 
 import io.tcptuning.domain.Violation;
 import java.util.List;
