@@ -52,9 +52,12 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.5}"
 user_home="${HOME:-}"
 if [ -z "$user_home" ]; then
   user_home="$(getent passwd "$(id -u)" | cut -d: -f6)"
+  export HOME="$user_home" # go needs it for its default GOPATH and GOCACHE
 fi
 KUBE_API_TEST_DIR="${KUBE_API_TEST_DIR:-$user_home/.kubeapitest}"
 WORK_DIR="${KUBE_BINARIES_WORK_DIR:-${XDG_CACHE_HOME:-$user_home/.cache}/kube-binaries}"
+case "$KUBE_API_TEST_DIR" in /*) ;; *) KUBE_API_TEST_DIR="$PWD/$KUBE_API_TEST_DIR" ;; esac
+case "$WORK_DIR" in /*) ;; *) WORK_DIR="$PWD/$WORK_DIR" ;; esac
 
 log() { echo "kube-binaries: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -79,10 +82,17 @@ etcd_semver="${ETCD_VERSION#v}"                  # 3.6.5
 OUT_DIR="$KUBE_API_TEST_DIR/k8s/$kube_semver-$os-$arch"
 
 # --- cached? -------------------------------------------------------------------------------
-# Each check runs the binary and looks for the exact version it must print.
-check_kube_apiserver() { [ -x "$1" ] && "$1" --version 2>/dev/null | grep -qx "Kubernetes $KUBE_VERSION"; }
-check_kubectl() { [ -x "$1" ] && "$1" version --client 2>/dev/null | grep -qx "Client Version: $KUBE_VERSION"; }
-check_etcd() { [ -x "$1" ] && "$1" --version 2>/dev/null | grep -qx "etcd Version: $etcd_semver"; }
+# Each check runs the binary and looks for the exact line it must print. The output is read
+# whole first: `binary | grep -q` could kill the binary with SIGPIPE and, with pipefail, fail.
+has_line() { # has_line <line> <command...>
+  local line="$1" out
+  shift
+  out="$("$@" 2>/dev/null)" || return 1
+  grep -qxF -- "$line" <<<"$out"
+}
+check_kube_apiserver() { [ -x "$1" ] && has_line "Kubernetes $KUBE_VERSION" "$1" --version; }
+check_kubectl() { [ -x "$1" ] && has_line "Client Version: $KUBE_VERSION" "$1" version --client; }
+check_etcd() { [ -x "$1" ] && has_line "etcd Version: $etcd_semver" "$1" --version; }
 
 check() { # check <name> <path>
   case "$1" in
@@ -114,6 +124,7 @@ fi
 command -v go >/dev/null 2>&1 || die "go is not installed (needed to build ${missing[*]})"
 
 mkdir -p "$WORK_DIR"
+cd "$WORK_DIR" # not inside whatever Go module the caller may be in
 # One build at a time per work directory (two runs at once would fight over the wrapper modules).
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$WORK_DIR/.lock"
@@ -174,7 +185,8 @@ if [ ${#kube_pkgs[@]} -gt 0 ]; then
   ldflags="-s -w"
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=$kube_major -X $p.gitMinor=$kube_minor"
-    ldflags+=" -X $p.gitTreeState=archive -X $p.buildDate=$build_date"
+    # No commit: the proxy does not record one for k8s.io/kubernetes (else "$Format:%H$" shows).
+    ldflags+=" -X $p.gitCommit= -X $p.gitTreeState=archive -X $p.buildDate=$build_date"
   done
 
   (
@@ -193,7 +205,9 @@ if need etcd; then
   etcd_gomod="$(json_field GoMod <<<"$etcd_json")"
   etcd_dir="$(json_field Dir <<<"$etcd_json")"
   [ -f "$etcd_dir/main.go" ] || die "go.etcd.io/etcd/server/v3@$ETCD_VERSION has no main.go at its root"
-  git_sha="$(json_field Hash <<<"$etcd_json")"
+  # The commit for `etcd --version` ("Git SHA"): the proxy records it for the root module
+  # go.etcd.io/etcd/v3, tagged on the same commit as server/v3; best effort (metadata only).
+  git_sha="$(go list -m -json "go.etcd.io/etcd/v3@$ETCD_VERSION" 2>/dev/null | json_field Hash || true)"
 
   mod_dir="$WORK_DIR/etcd-$etcd_semver"
   rm -rf "$mod_dir"

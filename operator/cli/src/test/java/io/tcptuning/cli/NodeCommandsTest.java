@@ -1,0 +1,86 @@
+package io.tcptuning.cli;
+
+import io.tcptuning.testing.ProjectPaths;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The node commands in-process, for what needs no namespace: reading-only plans, input errors
+ * and an empty state directory. Nothing here can write a sysctl (writes are tested in
+ * ApplyRevertNamespaceTest, inside a namespace).
+ */
+class NodeCommandsTest {
+  @TempDir Path tmp;
+
+  record Run(int exit, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var cmd = Main.commandLine();
+    cmd.setOut(new PrintWriter(out, true));
+    cmd.setErr(new PrintWriter(err, true));
+    int exit = cmd.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  void helpListsTheNodeCommands() {
+    Run r = run("--help");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).contains("plan", "apply", "revert");
+  }
+
+  @Test
+  void planReadsThisMachineAndPrintsEveryLineAsJson() throws Exception {
+    Run r = run("plan", "-f", ProjectPaths.resolve("deploy/examples/high-churn-clients.yaml").toString(), "--json");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonNode plan = new ObjectMapper().readTree(r.out());
+    assertThat(plan.get("policy").asText()).isEqualTo("high-churn-clients");
+    assertThat(plan.get("kernel").asText()).isNotBlank();
+    assertThat(plan.get("sysctls").findValuesAsText("name"))
+        .containsExactly("net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_timestamps", "net.ipv4.ip_local_port_range");
+    assertThat(plan.get("sysctls").findValuesAsText("action")).allMatch(a -> a.equals("Change") || a.equals("Keep"));
+    assertThat(plan.get("sysctls").findValuesAsText("desired")).containsExactly("1", "1", "10240 65535");
+  }
+
+  @Test
+  void planRefusesTcpTwRecycleOnThisKernel() {
+    Run r = run("plan", "-f", ProjectPaths.resolve("deploy/examples/legacy-tw-recycle.yaml").toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).containsPattern("net.ipv4.tcp_tw_recycle\\s+\\(missing\\)\\s+1\\s+Refuse\\s+KernelRemovedSysctl");
+  }
+
+  @Test
+  void invalidInputExitsTwoNamingTheField() throws Exception {
+    Path bad = tmp.resolve("bad.yaml");
+    Files.writeString(bad, "apiVersion: tcptuning.io/v1alpha1\nkind: TcpTuningPolicy\nmetadata: {name: p}\nspec:\n  sysctls: {tcpTwReuse: \"1\"}\n");
+
+    Run plan = run("plan", "-f", bad.toString());
+    assertThat(plan.exit()).isEqualTo(Main.EXIT_INVALID);
+    assertThat(plan.err()).contains("spec.sysctls.tcpTwReuse", "must be an integer", "0..2");
+    assertThat(plan.out()).isEmpty();
+
+    assertThat(run("plan").exit()).isEqualTo(Main.EXIT_INVALID);
+    Run revert = run("revert", "--state-dir=" + tmp, "--policy=Not_A_Name");
+    assertThat(revert.exit()).isEqualTo(Main.EXIT_INVALID);
+    assertThat(revert.err()).contains("--policy");
+  }
+
+  @Test
+  void revertWithNoJournalHasNothingToDo() {
+    Run r = run("revert", "--state-dir=" + tmp.resolve("empty"));
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("nothing to revert");
+  }
+}

@@ -1,0 +1,113 @@
+package io.tcptuning.packaging;
+
+import io.tcptuning.testing.ProjectPaths;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * There is no Docker engine here, so the Dockerfile is checked against what it must agree with: the
+ * jar the build produces, the user the chart runs as, and the JVM that will read the flags.
+ */
+class DockerfileTest {
+
+  private static final Path DOCKERFILE = Path.of("operator/cli/src/main/docker/Dockerfile");
+
+  /** Instruction keyword to its arguments, later instructions of the same kind winning. */
+  private static Map<String, String> instructions;
+
+  @BeforeAll
+  static void parse() throws IOException {
+    instructions = new LinkedHashMap<>();
+    StringBuilder logical = new StringBuilder();
+    for (String line : Files.readAllLines(ProjectPaths.root().resolve(DOCKERFILE))) {
+      if (line.isBlank() || line.stripLeading().startsWith("#")) {
+        continue;
+      }
+      if (line.endsWith("\\")) {
+        logical.append(line, 0, line.length() - 1).append(' ');
+        continue;
+      }
+      logical.append(line);
+      String[] parts = logical.toString().strip().split("\\s+", 2);
+      instructions.put(parts[0].toUpperCase(), parts.length > 1 ? parts[1] : "");
+      logical.setLength(0);
+    }
+  }
+
+  @Test
+  void runsOnATemurin25Jre() {
+    assertThat(instructions.get("FROM")).isEqualTo("eclipse-temurin:25-jre");
+  }
+
+  @Test
+  void copiesTheJarTheBuildProduces() throws IOException {
+    assertThat(instructions.get("COPY")).isEqualTo("operator/cli/target/tcptune.jar /app/tcptune.jar");
+    // operator/cli/target/tcptune.jar exists only if the CLI module's finalName stays "tcptune".
+    String pom = Files.readString(ProjectPaths.root().resolve("operator/cli/pom.xml"));
+    assertThat(pom).contains("<finalName>tcptune</finalName>");
+    // The build context is the repository root with everything but the jar ignored.
+    List<String> ignore = Files.readAllLines(ProjectPaths.root().resolve(".dockerignore"));
+    assertThat(ignore).contains("*", "!operator/cli/target/tcptune.jar");
+  }
+
+  @Test
+  void runsAsTheNonRootUserTheChartExpects() {
+    Deployment operator = RenderedChart.render().get(Deployment.class, RenderedChart.RELEASE);
+    long chartUser = operator.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser();
+
+    assertThat(instructions.get("USER")).isEqualTo(chartUser + ":" + chartUser);
+    assertThat(instructions.get("RUN"))
+        .contains("--uid " + chartUser)
+        .contains("--gid " + chartUser);
+  }
+
+  @Test
+  void entrypointRunsTheJarWithSmallFootprintFlags() throws IOException {
+    List<String> entrypoint = entrypoint();
+
+    assertThat(entrypoint.getFirst()).isEqualTo("java");
+    assertThat(entrypoint.subList(entrypoint.size() - 2, entrypoint.size()))
+        .containsExactly("-jar", "/app/tcptune.jar");
+    assertThat(entrypoint)
+        .contains(
+            "-XX:+UseSerialGC",
+            "-Xss512k",
+            "-XX:MaxRAMPercentage=70",
+            "-XX:+ExitOnOutOfMemoryError",
+            "--enable-native-access=ALL-UNNAMED");
+  }
+
+  @Test
+  void thisJdkAcceptsTheEntrypointFlags() throws Exception {
+    // A misspelt -XX flag stops the JVM before main(); catch that here, not in a CrashLoopBackOff.
+    List<String> entrypoint = entrypoint();
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(entrypoint.subList(1, entrypoint.size() - 2));
+    command.add("-version");
+    Process java = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(java.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+    assertThat(java.waitFor()).as("%s\n%s", command, output).isZero();
+    assertThat(Runtime.version().feature()).isGreaterThanOrEqualTo(25);
+  }
+
+  private static List<String> entrypoint() throws IOException {
+    // Exec form only: a shell form would swallow SIGTERM and break graceful leader hand-over.
+    return new ObjectMapper().readValue(instructions.get("ENTRYPOINT"), new TypeReference<>() {});
+  }
+}
