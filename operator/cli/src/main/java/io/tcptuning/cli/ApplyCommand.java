@@ -5,7 +5,6 @@ import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.domain.Plan;
 import io.tcptuning.node.ApplyResult;
 import io.tcptuning.node.JournalCorruptException;
-import io.tcptuning.node.NodeFacts;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.SysctlApplier;
 import java.io.IOException;

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.tcptuning.domain.Plan;
 import io.tcptuning.domain.PlannedSysctl;
 import io.tcptuning.node.ApplyResult;
-import io.tcptuning.node.NodeFacts;
 import io.tcptuning.node.RevertResult;
 import io.tcptuning.node.SysctlOutcome;
 import java.io.PrintWriter;

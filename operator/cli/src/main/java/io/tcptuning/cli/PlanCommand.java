@@ -5,7 +5,6 @@ import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
 import io.tcptuning.domain.Plan;
 import io.tcptuning.domain.Sysctl;
 import io.tcptuning.domain.TuningPlanner;
-import io.tcptuning.node.NodeFacts;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.TuningRequest;
 import java.io.IOException;

@@ -1,4 +1,7 @@
-package io.tcptuning.node;
+package io.tcptuning.cli;
+
+import io.tcptuning.node.KernelRelease;
+import io.tcptuning.node.TuningRequest;
 
 import io.tcptuning.domain.KernelVersion;
 import io.tcptuning.domain.NatVerdict;
