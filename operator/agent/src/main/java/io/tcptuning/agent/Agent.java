@@ -5,13 +5,11 @@ import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.NodePhase;
 import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
-import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.SysctlStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.TimeWait;
 import io.tcptuning.domain.Action;
 import io.tcptuning.domain.KernelVersion;
 import io.tcptuning.domain.NatVerdict;
 import io.tcptuning.domain.Plan;
-import io.tcptuning.domain.PlannedSysctl;
 import io.tcptuning.domain.Sysctl;
 import io.tcptuning.domain.TuningPlanner;
 import io.tcptuning.metrics.MetricsHttpServer;
@@ -23,7 +21,7 @@ import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.RevertResult;
 import io.tcptuning.node.SysctlApplier;
 import io.tcptuning.node.SysctlOutcome;
-import io.tcptuning.node.TuningRequest;
+import io.tcptuning.domain.TuningRequest;
 import io.tcptuning.node.census.CensusReport;
 import io.tcptuning.node.census.TimeWaitCensus;
 import io.tcptuning.node.nat.NatDetector;
@@ -32,7 +30,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -80,7 +78,9 @@ public final class Agent implements AutoCloseable {
   private TimeWaitCensus census;
   private KernelVersion kernelVersion;
   private NatVerdict nat;
-  private List<SysctlStatus> sysctlStatuses = List.of();
+  private List<SysctlLine> sysctlLines = List.of();
+  /** The plan of the last apply in Enforce mode: what drift is measured against. */
+  private Plan lastApplied;
   private String detail;
   private CensusReport lastCensus;
   private boolean lettingGo;
@@ -170,7 +170,7 @@ public final class Agent implements AutoCloseable {
     lastCensus = census.take(TOP_DESTINATIONS);
     if (verdict == PolicyVerdict.Superseded) {
       setPhase(NodePhase.Superseded, "another policy of higher precedence tunes this node");
-      sysctlStatuses = List.of();
+      sysctlLines = List.of();
     } else if (verdict.revert()) {
       lettingGo = true; // never tune again in this run, not even after a failed revert
       giveBack("policy " + verdict.name().toLowerCase(java.util.Locale.ROOT));
@@ -202,14 +202,15 @@ public final class Agent implements AutoCloseable {
         LOG.info("policy={} node={} DryRun: gave back {} sysctl(s) applied earlier", config.policyName(), config.nodeName(), given.sysctls().size());
       }
       Plan plan = request.planFor(sysctls.readAll());
-      sysctlStatuses = fromPlan(plan);
+      sysctlLines = SysctlLine.fromPlan(plan);
       plan.warnings().forEach(w -> LOG.warn("policy={} node={} {}", config.policyName(), config.nodeName(), w));
       setPhase(NodePhase.Planned, null);
       return;
     }
     ApplyResult result = applier.apply(request);
     Map<Sysctl, String> originals = applier.journaled().map(OriginalsJournal.Entries::originals).orElse(Map.of());
-    sysctlStatuses = fromApply(result, originals);
+    sysctlLines = SysctlLine.fromApply(result, originals);
+    lastApplied = result.plan();
     for (SysctlOutcome o : result.sysctls()) {
       if (o.status() == SysctlOutcome.Status.Applied) {
         LOG.info("policy={} node={} applied {} {}->{}", config.policyName(), config.nodeName(), o.sysctl().dottedName(), o.before(), o.after());
@@ -229,7 +230,7 @@ public final class Agent implements AutoCloseable {
   private void giveBack(String why) throws IOException {
     RevertResult r = applier.revert(config.policyName());
     LOG.info("policy={} node={} {}: revert {} ({})", config.policyName(), config.nodeName(), why, r.outcome(), r.message());
-    sysctlStatuses = List.of();
+    sysctlLines = List.of();
     if (r.succeeded()) {
       setPhase(NodePhase.Reverted, "gave the node back (" + why + "): " + r.message());
     } else {
@@ -257,35 +258,29 @@ public final class Agent implements AutoCloseable {
     report(false);
   }
 
+  /** Puts back what someone else changed; the applier says what drifted from the last apply's plan. */
   private void correctDrift() throws IOException {
-    Map<Sysctl, String> current = sysctls.readAll();
-    Map<Sysctl, String> drifted = new HashMap<>();
-    for (SysctlStatus s : sysctlStatuses) {
-      boolean inPlace = s.getState() == SysctlState.Applied || s.getState() == SysctlState.Unchanged || s.getState() == SysctlState.Drifted;
-      Sysctl sysctl = Sysctl.byDottedName(s.getName()).orElseThrow();
-      String now = current.get(sysctl);
-      if (inPlace && now != null && !Sysctl.canonical(now).equals(Sysctl.canonical(s.getDesired()))) {
-        drifted.put(sysctl, now);
-      }
-    }
+    List<SysctlApplier.Drift> drifted = applier.detectDrift(lastApplied);
     if (drifted.isEmpty()) {
       return;
     }
-    drifted.forEach((s, v) -> LOG.warn("policy={} node={} drift {} is {} (wanted {}); putting it back",
-        config.policyName(), config.nodeName(), s.dottedName(), v, desired.get(s)));
+    Map<Sysctl, String> found = new EnumMap<>(Sysctl.class);
+    for (SysctlApplier.Drift d : drifted) {
+      LOG.warn("policy={} node={} drift {} is {} (wanted {}); putting it back",
+          config.policyName(), config.nodeName(), d.sysctl().dottedName(), d.actual(), d.desired());
+      found.put(d.sysctl(), d.actual());
+    }
     applyPolicy();
-    List<SysctlStatus> marked = new ArrayList<>();
-    for (SysctlStatus s : sysctlStatuses) {
-      Sysctl sysctl = Sysctl.byDottedName(s.getName()).orElseThrow();
-      if (drifted.containsKey(sysctl) && s.getState() == SysctlState.Applied) {
+    List<SysctlLine> marked = new ArrayList<>();
+    for (SysctlLine line : sysctlLines) {
+      if (found.containsKey(line.sysctl()) && line.state() == SysctlState.Applied) {
         metrics.driftCorrected();
-        marked.add(new SysctlStatus(s.getName(), s.getOriginal(), s.getDesired(), s.getActual(), SysctlState.Drifted, "DriftCorrected",
-            "found " + drifted.get(sysctl) + ", put back to " + s.getDesired()));
+        marked.add(line.driftCorrected(found.get(line.sysctl())));
       } else {
-        marked.add(s);
+        marked.add(line);
       }
     }
-    sysctlStatuses = marked;
+    sysctlLines = marked;
   }
 
   /** The policy is being deleted: give the node back once, then only measure. */
@@ -318,10 +313,10 @@ public final class Agent implements AutoCloseable {
     Instant now = clock.instant();
     TimeWait tw = timeWait(lastCensus);
     metrics.census(tw.getTotal(), tw.getPressure(), tw.getMaxDestinationPressure(), tw.getPortRangeSize(), lastCensus.tcpExt());
-    for (SysctlStatus s : sysctlStatuses) {
-      metrics.sysctl(Sysctl.byDottedName(s.getName()).orElseThrow(), s.getActual(), s.getState());
+    for (SysctlLine line : sysctlLines) {
+      metrics.sysctl(line.sysctl(), line.actual(), line.state());
     }
-    TcpTuningNodeStateStatus status = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, tw, sysctlStatuses, detail, lastWritten, now);
+    TcpTuningNodeStateStatus status = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, tw, SysctlLine.toStatuses(sysctlLines), detail, lastWritten, now);
     boolean due = force || NodeStatusFactory.materiallyDifferent(lastWritten, status)
         || !now.isBefore(lastWriteAt.plus(config.heartbeatInterval()));
     if (!due || !backoff.ready(now) || !writeInFlight.compareAndSet(false, true)) {
@@ -360,35 +355,6 @@ public final class Agent implements AutoCloseable {
 
   private static double round(double v) {
     return Math.round(v * 10000) / 10000.0;
-  }
-
-  static List<SysctlStatus> fromPlan(Plan plan) {
-    List<SysctlStatus> out = new ArrayList<>();
-    for (PlannedSysctl p : plan.sysctls()) {
-      SysctlState st = switch (p.action()) {
-        case Change -> SysctlState.Planned;
-        case Keep -> SysctlState.Unchanged;
-        case Refuse -> SysctlState.Refused;
-      };
-      out.add(new SysctlStatus(p.sysctl().dottedName(), p.current(), p.desired(), p.current(), st, p.reason(), p.message()));
-    }
-    return out;
-  }
-
-  static List<SysctlStatus> fromApply(ApplyResult result, Map<Sysctl, String> originals) {
-    List<SysctlStatus> out = new ArrayList<>();
-    for (SysctlOutcome o : result.sysctls()) {
-      SysctlState st = switch (o.status()) {
-        case Applied -> SysctlState.Applied;
-        case AlreadySet -> SysctlState.Unchanged;
-        case Refused, Missing -> SysctlState.Refused;
-        case Failed, RolledBack, NotAttempted -> SysctlState.Failed;
-        case Restored -> SysctlState.Unchanged;
-      };
-      String original = originals.getOrDefault(o.sysctl(), o.before());
-      out.add(new SysctlStatus(o.sysctl().dottedName(), original, o.target(), o.after(), st, o.reason(), o.message()));
-    }
-    return out;
   }
 
   // ---- the policy watch and shutdown -------------------------------------------------------
@@ -438,7 +404,7 @@ public final class Agent implements AutoCloseable {
           return null;
         }).get(15, TimeUnit.SECONDS);
         TcpTuningNodeStateStatus s = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, timeWait(lastCensus),
-            sysctlStatuses, detail, lastWritten, clock.instant());
+            SysctlLine.toStatuses(sysctlLines), detail, lastWritten, clock.instant());
         api.submit(() -> reporter.write(s)).get(5, TimeUnit.SECONDS);
       } catch (Exception e) {
         LOG.warn("policy={} node={} give-back at shutdown incomplete: {}", config.policyName(), config.nodeName(), rootMessage(e));

@@ -1,7 +1,7 @@
 package io.tcptuning.cli;
 
 import io.tcptuning.node.KernelRelease;
-import io.tcptuning.node.TuningRequest;
+import io.tcptuning.domain.TuningRequest;
 
 import io.tcptuning.domain.KernelVersion;
 import io.tcptuning.domain.NatVerdict;

@@ -6,7 +6,7 @@ import io.tcptuning.domain.Plan;
 import io.tcptuning.domain.Sysctl;
 import io.tcptuning.domain.TuningPlanner;
 import io.tcptuning.node.ProcSysctls;
-import io.tcptuning.node.TuningRequest;
+import io.tcptuning.domain.TuningRequest;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.Callable;

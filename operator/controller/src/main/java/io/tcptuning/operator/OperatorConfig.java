@@ -69,7 +69,6 @@ public record OperatorConfig(
   private static final Pattern DNS_LABEL = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");
   private static final Pattern DNS_SUBDOMAIN =
       Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
-  private static final Pattern SHORT_DURATION = Pattern.compile("^([0-9]{1,9})(ms|s|m|h)$");
 
   /** Thrown for a bad value; the message names the variable and what it accepts. */
   public static final class InvalidConfigException extends IllegalArgumentException {

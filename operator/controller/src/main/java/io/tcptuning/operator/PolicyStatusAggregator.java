@@ -71,13 +71,6 @@ public final class PolicyStatusAggregator {
       Optional<String> affinityNote,
       Instant now) {}
 
-  /** The fresh status, and whether it differs from the policy's current one. */
-  public record Result(TcpTuningPolicyStatus status, boolean changed) {
-    public boolean isNoUpdate() {
-      return !changed;
-    }
-  }
-
   /** How far a deleted policy's nodes are with their revert. */
   public record RevertProgress(int total, int reverted, List<String> waiting) {
     public boolean done() {
@@ -91,7 +84,7 @@ public final class PolicyStatusAggregator {
 
   private PolicyStatusAggregator() {}
 
-  public static Result aggregate(Input in) {
+  public static TcpTuningPolicyStatus aggregate(Input in) {
     TcpTuningPolicy policy = in.policy();
     String name = policy.getMetadata().getName();
     Long generation = policy.getMetadata().getGeneration();
@@ -183,14 +176,14 @@ public final class PolicyStatusAggregator {
     conditions.add(degraded(failed, refused, tuned, refusalReasons, summaries, in.affinityNote(), generation, previous, in.now()));
     status.setConditions(conditions);
 
-    return new Result(status, !status.equals(policy.getStatus()));
+    return status;
   }
 
   /**
    * The status of a policy being deleted: the counts of the last status stay, Ready and
    * Progressing tell how far the revert is.
    */
-  public static Result reverting(TcpTuningPolicy policy, RevertProgress progress, boolean timedOut, Instant now) {
+  public static TcpTuningPolicyStatus reverting(TcpTuningPolicy policy, RevertProgress progress, boolean timedOut, Instant now) {
     TcpTuningPolicyStatus old = policy.getStatus() == null ? new TcpTuningPolicyStatus() : policy.getStatus();
     List<Condition> previous = old.getConditions();
     Long generation = policy.getMetadata().getGeneration();
@@ -212,7 +205,7 @@ public final class PolicyStatusAggregator {
     }
     Conditions.find(previous, DEGRADED).ifPresent(conditions::add);
     status.setConditions(conditions);
-    return new Result(status, !status.equals(policy.getStatus()));
+    return status;
   }
 
   /**

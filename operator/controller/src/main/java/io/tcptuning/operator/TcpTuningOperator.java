@@ -56,7 +56,6 @@ public final class TcpTuningOperator {
             o -> {
               o.withKubernetesClient(client)
                   .withCloseClientOnStop(false)
-                  .withSSABasedCreateUpdateMatchForDependentResources(false)
                   .withUseSSAToPatchPrimaryResource(false)
                   .checkingCRDAndValidateLocalModel(false)
                   .withMetrics(MicrometerMetrics.newMicrometerMetricsBuilder(registry).notCollectingMetricsPerResource().build())

@@ -152,11 +152,11 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
       LOG.warn("policy={} invalid spec, agent DaemonSet left as is: {}", name, violations);
     }
 
-    var result =
+    var status =
         PolicyStatusAggregator.aggregate(
             new PolicyStatusAggregator.Input(policy, policies, view.nodes(), view.nodeStates(), violations, affinityNote, clock.instant()));
-    metrics.update(name, result.status());
-    return afterWrite(name, statusWriter.write(policy, result.status(), false));
+    metrics.update(name, status);
+    return afterWrite(name, statusWriter.write(policy, status, false));
   }
 
   @Override
@@ -173,7 +173,7 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
     }
     Duration elapsed = Duration.between(deletedAt(policy), clock.instant());
     if (elapsed.compareTo(config.revertTimeout()) >= 0) {
-      var status = PolicyStatusAggregator.reverting(policy, progress, true, clock.instant()).status();
+      var status = PolicyStatusAggregator.reverting(policy, progress, true, clock.instant());
       try {
         statusWriter.write(policy, status, true);
       } catch (KubernetesClientException e) {
@@ -187,8 +187,8 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
       LOG.warn("policy={} revert timed out ({}); removing finalizer", name, progress.message());
       return finish(policy);
     }
-    var result = PolicyStatusAggregator.reverting(policy, progress, false, clock.instant());
-    var outcome = statusWriter.write(policy, result.status(), false);
+    var status = PolicyStatusAggregator.reverting(policy, progress, false, clock.instant());
+    var outcome = statusWriter.write(policy, status, false);
     if (outcome.kind() == PolicyStatusWriter.Kind.WRITTEN) {
       metrics.statusWritten(name);
     }

@@ -78,6 +78,22 @@ public enum Sysctl {
     return raw == null ? null : raw.strip().replaceAll("\\s+", " ");
   }
 
+  /**
+   * Whether two kernel values of this sysctl are the same value, the one comparison every part
+   * uses: canonical text, and for the port range the two ports ({@code "10240\t65535"} is {@code
+   * "10240 65535"}). Two absent values are the same; an absent and a present one are not.
+   */
+  public boolean sameValue(String a, String b) {
+    if (a == null || b == null) {
+      return a == b;
+    }
+    if (this == IP_LOCAL_PORT_RANGE) {
+      Optional<PortRange> ra = PortRange.parseKernel(a);
+      return ra.isPresent() && ra.equals(PortRange.parseKernel(b));
+    }
+    return canonical(a).equals(canonical(b));
+  }
+
   public static Optional<Sysctl> byDottedName(String dottedName) {
     return Arrays.stream(values()).filter(s -> s.dottedName.equals(dottedName)).findFirst();
   }

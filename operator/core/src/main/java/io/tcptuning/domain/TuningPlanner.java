@@ -2,7 +2,6 @@ package io.tcptuning.domain;
 
 import io.tcptuning.api.v1alpha1.SysctlSettings;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -30,34 +29,7 @@ public final class TuningPlanner {
   static final String FIN_TIMEOUT_NOTE =
       "note: tcp_fin_timeout bounds FIN_WAIT_2 only; it does not shorten TIME_WAIT, which stays 60 s";
 
-  /**
-   * What the planner needs to know about the machine.
-   *
-   * @param desired canonical desired values, from {@link #desired(SysctlSettings)}
-   * @param current canonical current values; a sysctl missing from the map has no file here
-   * @param listeningPorts TCP ports something listens on, for the port-range warning
-   */
-  public record Input(
-      Map<Sysctl, String> desired,
-      Map<Sysctl, String> current,
-      KernelVersion kernel,
-      NatVerdict nat,
-      boolean assumeNat,
-      Set<Integer> listeningPorts) {
-    public Input {
-      desired = copy(desired);
-      current = copy(current);
-      listeningPorts = Set.copyOf(listeningPorts);
-    }
-  }
-
   private TuningPlanner() {}
-
-  private static Map<Sysctl, String> copy(Map<Sysctl, String> m) {
-    Map<Sysctl, String> out = new EnumMap<>(Sysctl.class);
-    out.putAll(m);
-    return Collections.unmodifiableMap(out);
-  }
 
   /** The policy's sysctls as canonical strings, in allowlist order. Assumes a validated spec. */
   public static Map<Sysctl, String> desired(SysctlSettings settings) {
@@ -76,18 +48,21 @@ public final class TuningPlanner {
     return out;
   }
 
-  public static Plan plan(Input in) {
+  /**
+   * @param current canonical current values; a sysctl missing from the map has no file here
+   */
+  public static Plan plan(TuningRequest in, Map<Sysctl, String> current) {
     List<PlannedSysctl> lines = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     for (var e : in.desired().entrySet()) {
-      lines.add(planOne(e.getKey(), e.getValue(), in));
+      lines.add(planOne(e.getKey(), e.getValue(), in, current));
     }
     portRangeWarnings(in, warnings);
     return new Plan(lines, warnings);
   }
 
-  private static PlannedSysctl planOne(Sysctl s, String desired, Input in) {
-    String current = in.current().get(s);
+  private static PlannedSysctl planOne(Sysctl s, String desired, TuningRequest in, Map<Sysctl, String> now) {
+    String current = now.get(s);
     if (s == Sysctl.TCP_TW_RECYCLE) {
       var refusal = twRecycleRefusal(desired, current, in);
       if (refusal != null) {
@@ -99,7 +74,7 @@ public final class TuningPlanner {
           s.dottedName() + " does not exist on kernel " + in.kernel().release() + "; it is never created");
     }
     if (s == Sysctl.TCP_TW_REUSE && !"0".equals(desired)) {
-      String timestamps = in.desired().getOrDefault(Sysctl.TCP_TIMESTAMPS, in.current().get(Sysctl.TCP_TIMESTAMPS));
+      String timestamps = in.desired().getOrDefault(Sysctl.TCP_TIMESTAMPS, now.get(Sysctl.TCP_TIMESTAMPS));
       if ("0".equals(timestamps)) {
         return refuse(s, current, desired, TIMESTAMPS_DISABLED,
             "tcp_tw_reuse " + desired + " needs net.ipv4.tcp_timestamps=1 (it is 0): reuse would silently do nothing");
@@ -113,14 +88,14 @@ public final class TuningPlanner {
       }
     }
     String note = s == Sysctl.TCP_FIN_TIMEOUT ? "; " + FIN_TIMEOUT_NOTE : "";
-    if (sameValue(s, current, desired)) {
+    if (s.sameValue(current, desired)) {
       return new PlannedSysctl(s, current, desired, Action.Keep, ALREADY_SET, "already " + desired + note);
     }
     return new PlannedSysctl(s, current, desired, Action.Change, WILL_CHANGE, current + " -> " + desired + note);
   }
 
   /** tcp_tw_recycle: removed in 4.12, unsafe behind NAT, refused when either is unknown. */
-  private static PlannedSysctl twRecycleRefusal(String desired, String current, Input in) {
+  private static PlannedSysctl twRecycleRefusal(String desired, String current, TuningRequest in) {
     Sysctl s = Sysctl.TCP_TW_RECYCLE;
     if (in.kernel().atLeast(4, 12)) {
       return refuse(s, current, desired, KERNEL_REMOVED_SYSCTL,
@@ -146,14 +121,7 @@ public final class TuningPlanner {
     return null;
   }
 
-  private static boolean sameValue(Sysctl s, String current, String desired) {
-    if (s == Sysctl.IP_LOCAL_PORT_RANGE) {
-      return PortRange.parseKernel(current).equals(PortRange.parseKernel(desired));
-    }
-    return Sysctl.canonical(current).equals(Sysctl.canonical(desired));
-  }
-
-  private static void portRangeWarnings(Input in, List<String> warnings) {
+  private static void portRangeWarnings(TuningRequest in, List<String> warnings) {
     String desired = in.desired().get(Sysctl.IP_LOCAL_PORT_RANGE);
     if (desired == null) {
       return;

@@ -1,6 +1,7 @@
 package io.tcptuning.node;
 
 import io.tcptuning.domain.Sysctl;
+import io.tcptuning.domain.TuningRequest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -55,7 +56,6 @@ public final class OriginalsJournal {
   /** A generous cap: a valid journal has a handful of short lines. */
   private static final long MAX_BYTES = 64 * 1024;
   /** Kubernetes object names (DNS-1123 subdomain): the owner can never break a line. */
-  private static final Pattern OWNER = Pattern.compile("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$");
   private static final Pattern SHA_LINE = Pattern.compile("^sha256 ([0-9a-f]{64})$");
   // One lock per directory inside this JVM: FileChannel.lock excludes other processes only.
   private static final Map<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
@@ -63,7 +63,7 @@ public final class OriginalsJournal {
   /** What the journal records: the owning policy and the originals, in allowlist order. */
   public record Entries(String owner, Map<Sysctl, String> originals) {
     public Entries {
-      if (owner == null || !OWNER.matcher(owner).matches()) {
+      if (owner == null || !TuningRequest.validPolicyName(owner)) {
         throw new IllegalArgumentException("journal owner must be a Kubernetes object name, got " + owner);
       }
       Map<Sysctl, String> copy = new EnumMap<>(Sysctl.class);
@@ -121,7 +121,7 @@ public final class OriginalsJournal {
 
   /** Static check of an owner name, for callers that want to reject it before locking. */
   public static boolean validOwner(String owner) {
-    return owner != null && OWNER.matcher(owner).matches();
+    return TuningRequest.validPolicyName(owner);
   }
 
   /**
@@ -276,7 +276,7 @@ public final class OriginalsJournal {
     if (lines.length < 3 || !lines[0].equals(FORMAT_LINE)) {
       throw new JournalCorruptException(file, "unknown format (expected first line \"" + FORMAT_LINE + "\")");
     }
-    if (!lines[1].startsWith("owner ") || !OWNER.matcher(lines[1].substring(6)).matches()) {
+    if (!lines[1].startsWith("owner ") || !TuningRequest.validPolicyName(lines[1].substring(6))) {
       throw new JournalCorruptException(file, "line 2 is not \"owner <policy name>\"");
     }
     String owner = lines[1].substring(6);

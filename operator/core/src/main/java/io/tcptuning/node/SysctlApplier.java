@@ -5,6 +5,7 @@ import io.tcptuning.domain.Plan;
 import io.tcptuning.domain.PlannedSysctl;
 import io.tcptuning.domain.PortRange;
 import io.tcptuning.domain.Sysctl;
+import io.tcptuning.domain.TuningRequest;
 import io.tcptuning.node.OriginalsJournal.Entries;
 import io.tcptuning.node.SysctlOutcome.Status;
 import java.io.IOException;
@@ -191,7 +192,7 @@ public final class SysctlApplier {
         continue;
       }
       String actual = sysctls.read(line.sysctl()).orElse(null);
-      if (!same(line.sysctl(), line.desired(), actual)) {
+      if (!line.sysctl().sameValue(line.desired(), actual)) {
         out.add(new Drift(line.sysctl(), line.desired(), actual));
       }
     }
@@ -209,17 +210,6 @@ public final class SysctlApplier {
     } else {
       journal.store(entries);
     }
-  }
-
-  /** Kernel values compare as values: "10240\t65535" is "10240 65535". */
-  static boolean same(Sysctl sysctl, String a, String b) {
-    if (a == null || b == null) {
-      return a == b;
-    }
-    if (sysctl == Sysctl.IP_LOCAL_PORT_RANGE) {
-      return PortRange.parseKernel(a).isPresent() && PortRange.parseKernel(a).equals(PortRange.parseKernel(b));
-    }
-    return Sysctl.canonical(a).equals(Sysctl.canonical(b));
   }
 
   /** A value for a log line: a port range is quoted so that "a b->c d" stays readable. */
@@ -289,7 +279,7 @@ public final class SysctlApplier {
       } catch (IOException | RuntimeException e) {
         throw new WriteFailed(s.dottedName() + ": writing " + value + " failed: " + e);
       }
-      if (!same(s, value, readBack)) {
+      if (!s.sameValue(value, readBack)) {
         throw new WriteFailed(s.dottedName() + ": wrote " + value + " but read back " + readBack);
       }
     }
@@ -310,7 +300,7 @@ public final class SysctlApplier {
         try {
           sysctls.write(s, value);
           String readBack = sysctls.read(s).orElse(null);
-          ok = same(s, value, readBack);
+          ok = s.sameValue(value, readBack);
           result = ok ? "rolled back to " + value : "rollback wrote " + value + " but read back " + readBack;
         } catch (IOException | RuntimeException e) {
           ok = false;

@@ -43,7 +43,7 @@ class TuningPlannerTest {
   }
 
   static PlannedSysctl planOne(Sysctl s, String desired, Map<Sysctl, String> current, KernelVersion k, NatVerdict nat) {
-    var plan = TuningPlanner.plan(new TuningPlanner.Input(Map.of(s, desired), current, k, nat, false, Set.of()));
+    var plan = TuningPlanner.plan(new TuningRequest("test", Map.of(s, desired), k, nat, false, Set.of()), current);
     assertThat(plan.sysctls()).hasSize(1);
     return plan.sysctls().getFirst();
   }
@@ -84,7 +84,7 @@ class TuningPlannerTest {
 
     @Test
     void refusedWhenThePolicyAssumesNat() {
-      var plan = TuningPlanner.plan(new TuningPlanner.Input(Map.of(TCP_TW_RECYCLE, "1"), oldKernelDefaults(), OLD, NO_NAT, true, Set.of()));
+      var plan = TuningPlanner.plan(new TuningRequest("test", Map.of(TCP_TW_RECYCLE, "1"), OLD, NO_NAT, true, Set.of()), oldKernelDefaults());
       assertThat(plan.sysctls().getFirst().reason()).isEqualTo(TuningPlanner.NAT_DETECTED);
       assertThat(plan.sysctls().getFirst().message()).contains("assumeNat");
     }
@@ -129,7 +129,7 @@ class TuningPlannerTest {
     void reuseAllowedWhenThePolicyAlsoTurnsTimestampsOn() {
       Map<Sysctl, String> current = modernDefaults();
       current.put(TCP_TIMESTAMPS, "0");
-      var plan = TuningPlanner.plan(new TuningPlanner.Input(Map.of(TCP_TW_REUSE, "1", TCP_TIMESTAMPS, "1"), current, MODERN, NO_NAT, false, Set.of()));
+      var plan = TuningPlanner.plan(new TuningRequest("test", Map.of(TCP_TW_REUSE, "1", TCP_TIMESTAMPS, "1"), MODERN, NO_NAT, false, Set.of()), current);
       assertThat(plan.sysctls()).extracting(PlannedSysctl::action).containsExactly(Action.Change, Action.Change);
     }
 
@@ -142,7 +142,7 @@ class TuningPlannerTest {
 
     @Test
     void timestampsOffRefusedWhenThePolicyWantsReuse() {
-      var plan = TuningPlanner.plan(new TuningPlanner.Input(Map.of(TCP_TW_REUSE, "1", TCP_TIMESTAMPS, "0"), modernDefaults(), MODERN, NO_NAT, false, Set.of()));
+      var plan = TuningPlanner.plan(new TuningRequest("test", Map.of(TCP_TW_REUSE, "1", TCP_TIMESTAMPS, "0"), MODERN, NO_NAT, false, Set.of()), modernDefaults());
       assertThat(plan.refusals()).extracting(PlannedSysctl::reason)
           .containsExactly(TuningPlanner.TIMESTAMPS_DISABLED, TuningPlanner.TW_REUSE_NEEDS_TIMESTAMPS);
       assertThat(plan.changes()).isEmpty();
@@ -195,13 +195,13 @@ class TuningPlannerTest {
 
   @Test
   void portRangeWarnings() {
-    var sameParity = TuningPlanner.plan(new TuningPlanner.Input(Map.of(IP_LOCAL_PORT_RANGE, "10240 65534"), modernDefaults(), MODERN, NO_NAT, false, Set.of()));
+    var sameParity = TuningPlanner.plan(new TuningRequest("test", Map.of(IP_LOCAL_PORT_RANGE, "10240 65534"), MODERN, NO_NAT, false, Set.of()), modernDefaults());
     assertThat(sameParity.warnings()).singleElement().asString().contains("same parity");
 
-    var listening = TuningPlanner.plan(new TuningPlanner.Input(Map.of(IP_LOCAL_PORT_RANGE, "10240 65535"), modernDefaults(), MODERN, NO_NAT, false, Set.of(22, 8080, 30000, 70000)));
+    var listening = TuningPlanner.plan(new TuningRequest("test", Map.of(IP_LOCAL_PORT_RANGE, "10240 65535"), MODERN, NO_NAT, false, Set.of(22, 8080, 30000, 70000)), modernDefaults());
     assertThat(listening.warnings()).singleElement().asString().contains("[30000]").doesNotContain("8080");
 
-    var clean = TuningPlanner.plan(new TuningPlanner.Input(Map.of(IP_LOCAL_PORT_RANGE, "10240 65535"), modernDefaults(), MODERN, NO_NAT, false, Set.of(8080)));
+    var clean = TuningPlanner.plan(new TuningRequest("test", Map.of(IP_LOCAL_PORT_RANGE, "10240 65535"), MODERN, NO_NAT, false, Set.of(8080)), modernDefaults());
     assertThat(clean.warnings()).isEmpty();
   }
 
@@ -223,7 +223,7 @@ class TuningPlannerTest {
     s.setTcpTwReuse(1);
     s.setTcpTimestamps(1);
     s.setIpLocalPortRange("10240 65535");
-    var plan = TuningPlanner.plan(new TuningPlanner.Input(TuningPlanner.desired(s), modernDefaults(), MODERN, NAT, false, Set.of()));
+    var plan = TuningPlanner.plan(new TuningRequest("test", TuningPlanner.desired(s), MODERN, NAT, false, Set.of()), modernDefaults());
     assertThat(plan.sysctls()).extracting(p -> p.sysctl() + " " + p.action())
         .containsExactly("TCP_TW_REUSE Change", "TCP_TIMESTAMPS Keep", "IP_LOCAL_PORT_RANGE Change");
     assertThat(plan.warnings()).isEmpty();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tcptuning.domain.KernelVersion;
+import io.tcptuning.domain.TuningRequest;
 import io.tcptuning.domain.NatVerdict;
 import io.tcptuning.domain.Sysctl;
 import io.tcptuning.domain.TuningPlanner;
