@@ -9,7 +9,8 @@
 # TimeWaitLoad over 8 destinations and deleted afterwards, which frees the sockets. Nothing is
 # changed in the host namespace. TIME_WAIT lasts 60 s, so the measurements must finish within
 # 60 s of the first socket; a row says UNSTABLE if sockstat's count moved while measuring.
-# TCPTUNE_JAR=path/to/tcptune.jar adds a cold `java -jar ... census --json` run per size.
+# Each size also times the whole CLI process (`operator/cli/target/tcptune census --json`, JVM start
+# and AOT cache included) against ss; TCPTUNE_COLD="cmd..." times another command line instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,19 +22,21 @@ sizes=("$@")
 bench_build
 CP=$(bench_classpath)
 JVM=("$JAVA" --enable-native-access=ALL-UNNAMED -cp "$CP")
-if [ -n "${TCPTUNE_JAR:-}" ]; then
-  COLD=("$JAVA" -jar "$TCPTUNE_JAR" census --json)
-  cold_what="java -jar $TCPTUNE_JAR census --json"
+# The CLI as users run it: the launcher beside the jar, with the AOT cache the build trained.
+# TCPTUNE_COLD="command ..." measures another command line instead (e.g. a plain java -jar).
+if [ -n "${TCPTUNE_COLD:-}" ]; then
+  read -r -a COLD <<<"$TCPTUNE_COLD"
 else
-  COLD=("$JAVA" --enable-native-access=ALL-UNNAMED -cp "$CP" io.tcptuning.cli.Main census --json)
-  cold_what="java -cp <classes+deps> io.tcptuning.cli.Main census --json (set TCPTUNE_JAR for the jar)"
+  COLD=("$PWD/operator/cli/target/tcptune")
 fi
+COLD+=(census --json)
+cold_what="${COLD[*]}"
 
 NS=""
 cleanup() { if [ -n "$NS" ]; then ip netns del "$NS" 2>/dev/null || true; fi; }
 trap cleanup EXIT
 
-echo "TIME_WAIT census benchmark, $(uname -r), $(nproc) CPUs; times are medians: netlink, proc 11 runs; sockstat 101; ss 7; netstat 3; cold 1"
+echo "TIME_WAIT census benchmark, $(uname -r), $(nproc) CPUs; times are medians: netlink, proc 11 runs; sockstat 101; ss 7; netstat 3; cold 3"
 echo "order: netlink, sockstat, ss, proc, cold, netstat. netlink/proc: TimeWaitCensus.take(10), warm JVM;"
 echo "sockstat: timeWaitTotal(); ss|wc, netstat|wc include their process start; cold: $cold_what"
 "${JVM[@]}" io.tcptuning.node.census.CensusBench --header
