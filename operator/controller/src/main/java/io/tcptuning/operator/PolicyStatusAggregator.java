@@ -52,6 +52,7 @@ public final class PolicyStatusAggregator {
   public static final String REASON_WRITE_FAILED = "SysctlWriteFailed";
   public static final String REASON_REFUSED = "RefusedOnNodes";
   public static final String REASON_AFFINITY_TOO_COMPLEX = "AffinityTooComplex";
+  public static final String REASON_RECONCILE_FAILED = "ReconcileFailed";
 
   /**
    * @param policy the policy whose status this is
@@ -176,6 +177,29 @@ public final class PolicyStatusAggregator {
     conditions.add(degraded(failed, refused, tuned, refusalReasons, summaries, in.affinityNote(), generation, previous, in.now()));
     status.setConditions(conditions);
 
+    return status;
+  }
+
+  /**
+   * The status after a reconciliation failed (an API call refused or timed out): the last status
+   * with Degraded True, so that {@code kubectl get ttp} and alerts show it while JOSDK retries.
+   */
+  public static TcpTuningPolicyStatus reconcileFailed(TcpTuningPolicy policy, String problem, Instant now) {
+    TcpTuningPolicyStatus old = policy.getStatus() == null ? new TcpTuningPolicyStatus() : policy.getStatus();
+    TcpTuningPolicyStatus status = new TcpTuningPolicyStatus();
+    status.setObservedGeneration(old.getObservedGeneration());
+    status.setNodes(old.getNodes());
+    status.setMaxPressure(old.getMaxPressure());
+    status.setMaxPressureNode(old.getMaxPressureNode());
+    status.setRefusals(old.getRefusals());
+    List<Condition> previous = old.getConditions();
+    List<Condition> conditions = new ArrayList<>();
+    if (previous != null) {
+      previous.stream().filter(c -> !DEGRADED.equals(c.getType())).forEach(conditions::add);
+    }
+    conditions.add(Conditions.of(DEGRADED, true, REASON_RECONCILE_FAILED,
+        "the operator cannot reconcile this policy and retries: " + problem, policy.getMetadata().getGeneration(), previous, now));
+    status.setConditions(conditions);
     return status;
   }
 

@@ -10,6 +10,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -157,6 +158,33 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
             new PolicyStatusAggregator.Input(policy, policies, view.nodes(), view.nodeStates(), violations, affinityNote, clock.instant()));
     metrics.update(name, status);
     return afterWrite(name, statusWriter.write(policy, status, false));
+  }
+
+  /**
+   * A failed reconciliation (an API call refused or timed out) shows as Degraded on the policy
+   * while JOSDK retries with its backoff; the message is the API's, never a Java class name.
+   */
+  @Override
+  public ErrorStatusUpdateControl<TcpTuningPolicy> updateErrorStatus(TcpTuningPolicy policy, Context<TcpTuningPolicy> context, Exception e) {
+    String name = policy.getMetadata().getName();
+    String problem = problem(e);
+    LOG.warn("policy={} reconcile failed, retrying: {}", name, problem);
+    try {
+      statusWriter.write(policy, PolicyStatusAggregator.reconcileFailed(policy, problem, clock.instant()), true);
+    } catch (KubernetesClientException written) {
+      LOG.debug("policy={} Degraded status not written: {}", name, written.getMessage());
+    }
+    return ErrorStatusUpdateControl.defaultErrorProcessing();
+  }
+
+  /** The innermost message of a failure, for people. */
+  static String problem(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String message = t.getMessage() == null || t.getMessage().isBlank() ? e.getMessage() : t.getMessage();
+    return message == null || message.isBlank() ? "no detail given" : message.strip().lines().findFirst().orElse("");
   }
 
   @Override

@@ -94,6 +94,28 @@ class TcpTuningPolicyReconcilerMockApiTest {
     return gen;
   }
 
+  @Test
+  void aFailedReconciliationShowsAsDegradedWithTheApisMessageAndKeepsTheCounts() {
+    webAppliedOnTwoNodes();
+    reconcile("web");
+    var before = MockApi.policy(client, "web").getStatus();
+    var failure = new io.fabric8.kubernetes.client.KubernetesClientException(
+        "Failure executing: PATCH at: https://10.0.0.1/apis/apps/v1/daemonsets. Message: Forbidden.",
+        new java.net.SocketTimeoutException("timed out after 10000 ms"));
+
+    var control = reconciler.updateErrorStatus(MockApi.policy(client, "web"), NO_CONTEXT, failure);
+
+    assertThat(control.isNoRetry()).as("JOSDK keeps retrying").isFalse();
+    var after = MockApi.policy(client, "web").getStatus();
+    var degraded = PolicyStatusAggregatorTest.condition(after, "Degraded");
+    assertThat(degraded.getStatus()).isEqualTo("True");
+    assertThat(degraded.getReason()).isEqualTo("ReconcileFailed");
+    assertThat(degraded.getMessage()).isEqualTo("the operator cannot reconcile this policy and retries: timed out after 10000 ms")
+        .doesNotContain("Exception");
+    assertThat(after.getNodes()).isEqualTo(before.getNodes());
+    assertThat(PolicyStatusAggregatorTest.condition(after, "Ready")).isEqualTo(PolicyStatusAggregatorTest.condition(before, "Ready"));
+  }
+
   private void nodes(Node... nodes) {
     for (Node n : nodes) {
       client.resource(n).create();
