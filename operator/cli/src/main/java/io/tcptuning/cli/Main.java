@@ -1,6 +1,9 @@
 package io.tcptuning.cli;
 
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,34 +23,44 @@ public final class Main {
   /** Exit code of a failed write (what the run wrote was rolled back). */
   public static final int EXIT_FAILED = 1;
 
+  /** Every command, by name; each is made only when it is used. */
+  private static final Map<String, Supplier<Object>> COMMANDS = commands();
+
+  private static Map<String, Supplier<Object>> commands() {
+    Map<String, Supplier<Object>> all = new LinkedHashMap<>();
+    all.put("census", CensusCommand::new);
+    all.put("plan", PlanCommand::new);
+    all.put("apply", ApplyCommand::new);
+    all.put("revert", RevertCommand::new);
+    all.put("agent", AgentCommand::new);
+    all.put("operator", OperatorCommand::new);
+    return all;
+  }
+
+  /** The whole command line, every subcommand in it (for help and tests). */
   public static CommandLine commandLine() {
     CommandLine cmd = new CommandLine(new Main());
-    // Subcommands, one line each:
-    cmd.addSubcommand(new CensusCommand());
-    cmd.addSubcommand(new PlanCommand());
-    cmd.addSubcommand(new ApplyCommand());
-    cmd.addSubcommand(new RevertCommand());
-    cmd.addSubcommand(new AgentCommand());
-    cmd.addSubcommand(new OperatorCommand());
+    COMMANDS.values().forEach(c -> cmd.addSubcommand(c.get()));
+    return cmd;
+  }
+
+  /**
+   * The command line for these arguments: when the first names a command, only that one is
+   * modelled. picocli builds its model by reflection, interpreted (its old class files stay out
+   * of the AOT cache), and six models cost a one-shot {@code census} most of its start-up.
+   */
+  static CommandLine commandLine(String... args) {
+    Supplier<Object> only = args.length > 0 ? COMMANDS.get(args[0]) : null;
+    if (only == null) {
+      return commandLine();
+    }
+    CommandLine cmd = new CommandLine(new Main());
+    cmd.addSubcommand(only.get());
     return cmd;
   }
 
   public static void main(String[] args) {
-    if (args.length == 1 && "agent".equals(args[0])) {
-      // The DaemonSet's process is configured by environment only: it goes straight to the
-      // agent, without the parser's model of every command (about a megabyte on every node).
-      System.exit(runAgent());
-    }
-    System.exit(commandLine().execute(args));
-  }
-
-  private static int runAgent() {
-    try {
-      return new AgentCommand().call();
-    } catch (Exception e) {
-      System.err.println("tcptune agent: " + e);
-      return EXIT_FAILED;
-    }
+    System.exit(commandLine(args).execute(args));
   }
 
   static final class Version implements CommandLine.IVersionProvider {
