@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * old or edited and for the CLI, which reads manifests without an API server. Pure.
  */
 public final class PolicyValidator {
-  private static final Pattern PERCENT = Pattern.compile("^([1-9][0-9]?|100)%$");
+  private static final Pattern PERCENT = Pattern.compile(PolicyBounds.MAX_UNAVAILABLE_PERCENT_PATTERN);
 
   private PolicyValidator() {}
 

@@ -31,6 +31,8 @@ public final class PolicyBounds {
   public static final String PORT_RANGE_PATTERN = "^[0-9]{1,5} [0-9]{1,5}$";
   /** What ip_local_port_range accepts, in the words of every message about it. */
   public static final String PORT_RANGE_ACCEPTED = PORT_RANGE_MIN + " <= min < max <= " + PORT_RANGE_MAX;
+  /** rollout.maxUnavailable as a string: a percentage from 1% to 100%. */
+  public static final String MAX_UNAVAILABLE_PERCENT_PATTERN = "^([1-9][0-9]?|100)%$";
   /** What rollout.maxUnavailable accepts, in the words of every message about it. */
   public static final String MAX_UNAVAILABLE_ACCEPTED = "an integer >= 1 or a percentage 1%..100%";
 

@@ -13,8 +13,8 @@ public class Rollout {
           + " percentage (\"1%\"..\"100%\"). A node that fails to apply stays unavailable and so"
           + " halts the rollout. Default \"10%\".")
   @ValidationRule(
-      value = "type(self) == int ? self >= 1 : self.matches('^([1-9][0-9]?|100)%$')",
-      message = "rollout.maxUnavailable must be an integer >= 1 or a percentage from 1% to 100%")
+      value = "type(self) == int ? self >= 1 : self.matches('" + PolicyBounds.MAX_UNAVAILABLE_PERCENT_PATTERN + "')",
+      message = "rollout.maxUnavailable must be " + PolicyBounds.MAX_UNAVAILABLE_ACCEPTED)
   private IntOrString maxUnavailable;
 
   public IntOrString getMaxUnavailable() {
