@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -61,12 +62,26 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
     }
   }
 
+  private final boolean auditLog;
   private Path dir;
   private KubeAPIServer server;
   private Path kubeconfig;
   private Config config;
   private KubernetesClient client;
   private Thread shutdownHook;
+
+  public RealApiServer() {
+    this(false);
+  }
+
+  private RealApiServer(boolean auditLog) {
+    this.auditLog = auditLog;
+  }
+
+  /** A server that writes an audit log of every request (level Metadata), read with {@link #auditEvents}. */
+  public static RealApiServer withAuditLog() {
+    return new RealApiServer(true);
+  }
 
   /** The directory holding kube-apiserver, etcd and kubectl, as kube-api-test looks them up. */
   public static Path binaryDir() {
@@ -108,17 +123,21 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
     Runtime.getRuntime().addShutdownHook(shutdownHook);
     Files.createDirectories(dir.resolve("k8s"));
     Files.createSymbolicLink(dir.resolve("k8s").resolve(bin.getFileName()), bin);
-    server =
-        new KubeAPIServer(
-            KubeAPIServerConfigBuilder.anAPIServerConfig()
-                .withTestDir(dir.toString())
-                .withApiServerVersion(VERSION)
-                .withOfflineMode(true)
-                .withStartupTimeout(60_000)
-                .withWaitForEtcdHealthCheckOnStartup(true)
-                // kube-api-test passes no --bind-address: the server would listen on every interface.
-                .withApiServerFlag("--bind-address", "127.0.0.1")
-                .build());
+    KubeAPIServerConfigBuilder builder =
+        KubeAPIServerConfigBuilder.anAPIServerConfig()
+            .withTestDir(dir.toString())
+            .withApiServerVersion(VERSION)
+            .withOfflineMode(true)
+            .withStartupTimeout(60_000)
+            .withWaitForEtcdHealthCheckOnStartup(true)
+            // kube-api-test passes no --bind-address: the server would listen on every interface.
+            .withApiServerFlag("--bind-address", "127.0.0.1");
+    if (auditLog) {
+      Path policy = dir.resolve("audit-policy.yaml");
+      Files.writeString(policy, "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n");
+      builder.withApiServerFlag("--audit-policy-file", policy.toString()).withApiServerFlag("--audit-log-path", auditLogFile().toString());
+    }
+    server = new KubeAPIServer(builder.build());
     server.start();
     kubeconfig = dir.resolve("kubeconfig");
     Files.writeString(kubeconfig, server.getKubeConfigYaml());
@@ -164,6 +183,32 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
   /** A new client from the admin's configuration changed by {@code adjust}, e.g. to impersonate. Close it. */
   public KubernetesClient client(UnaryOperator<ConfigBuilder> adjust) {
     return new KubernetesClientBuilder().withConfig(adjust.apply(new ConfigBuilder(config)).build()).build();
+  }
+
+  /** The admin's configuration (server URL, CA, client certificate). */
+  public Config config() {
+    return config;
+  }
+
+  private Path auditLogFile() {
+    return dir.resolve("audit.log");
+  }
+
+  /** The audit events logged so far (JSON objects, one per request stage), when started {@link #withAuditLog}. */
+  public List<Map<String, Object>> auditEvents() {
+    if (!auditLog) {
+      throw new IllegalStateException("this server was not started withAuditLog()");
+    }
+    try (Stream<String> lines = Files.lines(auditLogFile())) {
+      return lines.filter(l -> !l.isBlank()).map(RealApiServer::jsonObject).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> jsonObject(String json) {
+    return Serialization.unmarshal(json, Map.class);
   }
 
   /** The admin's kubeconfig, for {@code kubectl --kubeconfig} and friends. */
