@@ -111,7 +111,7 @@ class InstallApiServerTest {
     assertThat(API.client().admissionRegistration().v1().validatingAdmissionPolicies().list().getItems()).hasSize(1);
     assertThat(API.client().admissionRegistration().v1().validatingAdmissionPolicyBindings().list().getItems()).hasSize(1);
     // (Its status.typeChecking is written by kube-controller-manager, which this server runs without;
-    // what the policy admits is tested in RbacApiServerTest.)
+    // what the policy admits is tested in LeastPrivilegeApiServerTest.)
     // Applying again changes nothing; then README's next step.
     // Applying again stores nothing new: no object gets a new resourceVersion. (kubectl still says
     // "configured" for the CRDs and the admission policy: the server fills in defaults inside
