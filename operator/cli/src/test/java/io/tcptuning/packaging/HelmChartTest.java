@@ -206,7 +206,8 @@ class HelmChartTest {
             "apps/daemonsets:delete",
             "coordination.k8s.io/leases:get",
             "coordination.k8s.io/leases:create",
-            "coordination.k8s.io/leases:update");
+            "coordination.k8s.io/leases:update",
+            "coordination.k8s.io/leases:patch");
   }
 
   @Test

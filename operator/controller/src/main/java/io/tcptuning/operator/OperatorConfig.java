@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * The operator's configuration, read once from environment variables. Every key has a documented
  * default; a bad value fails start-up with a message naming the variable and what it accepts.
  *
- * @param namespace TCPTUNE_NAMESPACE: where the agent DaemonSets (and the policies' Events) go.
+ * @param namespace TCPTUNE_NAMESPACE: where the agent DaemonSets go (the policies' Events go to default).
  *     Default: the pod's own namespace (POD_NAMESPACE), else {@code tcp-tuning-system}.
  * @param agentImage TCPTUNE_AGENT_IMAGE: the image of the agent pods (the same image runs the
  *     operator). Default {@link #DEFAULT_AGENT_IMAGE}.

@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Kubernetes Events about a policy, derived from the change between its written statuses so that
  * each news is told once (and again only after it went away), also across operator restarts. The
- * Events go to the operator's namespace: the policy is cluster scoped, and {@code kubectl describe}
- * finds its Events in any namespace.
+ * policy is cluster scoped, so its Events go to the {@code default} namespace, as the kubelet's
+ * Events about Nodes do: the API server refuses an Event whose involved object has no namespace
+ * in any other namespace ("involvedObject.namespace: does not match event.namespace"), and
+ * {@code kubectl describe} finds them there.
  */
 public final class PolicyEventRecorder {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyEventRecorder.class);
@@ -34,15 +36,15 @@ public final class PolicyEventRecorder {
   public static final String REVERT_FINISHED = "RevertFinished";
   public static final String REVERT_TIMED_OUT = "RevertTimedOut";
   public static final String COMPONENT = "tcp-tuning-operator";
+  /** Where the API server accepts Events about cluster-scoped objects (besides no namespace at all). */
+  public static final String EVENT_NAMESPACE = "default";
 
   private final KubernetesClient client;
-  private final String namespace;
   private final Clock clock;
   private final AtomicLong sequence = new AtomicLong();
 
-  public PolicyEventRecorder(KubernetesClient client, String namespace, Clock clock) {
+  public PolicyEventRecorder(KubernetesClient client, Clock clock) {
     this.client = client;
-    this.namespace = namespace;
     this.clock = clock;
   }
 
@@ -92,7 +94,7 @@ public final class PolicyEventRecorder {
         new EventBuilder()
             .withNewMetadata()
             .withName(prefix + "." + Long.toHexString(clock.millis()) + Long.toHexString(sequence.incrementAndGet()))
-            .withNamespace(namespace)
+            .withNamespace(EVENT_NAMESPACE)
             .endMetadata()
             .withInvolvedObject(
                 new ObjectReferenceBuilder()
@@ -114,7 +116,7 @@ public final class PolicyEventRecorder {
             .withReportingComponent("tcptuning.io/operator")
             .build();
     try {
-      client.v1().events().inNamespace(namespace).resource(event).create();
+      client.v1().events().inNamespace(EVENT_NAMESPACE).resource(event).create();
     } catch (KubernetesClientException e) {
       LOG.warn("policy={} could not record event {}: {}", name, reason, e.getMessage());
     }

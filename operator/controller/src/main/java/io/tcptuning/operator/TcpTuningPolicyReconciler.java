@@ -90,7 +90,7 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
     this.metrics = metrics;
     this.factory = new AgentDaemonSetFactory(config);
     this.debouncer = new StatusDebouncer(config.statusDebounce(), clock);
-    this.events = new PolicyEventRecorder(client, config.namespace(), clock);
+    this.events = new PolicyEventRecorder(client, clock);
     this.statusWriter = new PolicyStatusWriter(client, debouncer, events);
     this.views = views != null ? views : this::informerView;
   }

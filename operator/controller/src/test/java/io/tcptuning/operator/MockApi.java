@@ -74,7 +74,7 @@ final class MockApi {
   }
 
   static List<Event> events(KubernetesClient client, String reason) {
-    return client.v1().events().inNamespace(NAMESPACE).list().getItems().stream().filter(e -> reason.equals(e.getReason())).toList();
+    return client.v1().events().inNamespace(PolicyEventRecorder.EVENT_NAMESPACE).list().getItems().stream().filter(e -> reason.equals(e.getReason())).toList();
   }
 
   static String rv(HasMetadata o) {
