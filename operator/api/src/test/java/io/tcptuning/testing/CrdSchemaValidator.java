@@ -113,8 +113,10 @@ public final class CrdSchemaValidator {
     }
   }
 
-  private static void evaluate(JsonNode rule, JsonNode value, String path, List<String> errors) {
+  private static void evaluate(JsonNode rule, JsonNode value, String at, List<String> errors) {
     String expression = rule.path("rule").asText();
+    // As the server reports it: at the rule's fieldPath (".ipLocalPortRange"), when it has one.
+    String path = rule.hasNonNull("fieldPath") ? at + rule.get("fieldPath").asText() : at;
     try {
       var ast = CEL_COMPILER.compile(expression).getAst();
       Object result = CEL_RUNTIME.createProgram(ast).eval(Map.of("self", toCel(value)));

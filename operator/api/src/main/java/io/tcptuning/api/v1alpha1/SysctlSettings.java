@@ -25,12 +25,14 @@ import io.fabric8.generator.annotation.ValidationRule;
             + PORT_RANGE_MAX
             + ")",
     message = "ipLocalPortRange must be \"min max\" with " + PORT_RANGE_ACCEPTED,
+    fieldPath = ".ipLocalPortRange",
     reason = "FieldValueInvalid")
 @ValidationRule(
     value =
         "!(has(self.tcpTwReuse) && self.tcpTwReuse != 0 && has(self.tcpTimestamps) && self.tcpTimestamps == 0)",
     message =
         "tcpTwReuse 1 or 2 needs tcpTimestamps 1: with timestamps off, TIME_WAIT reuse silently does nothing",
+    fieldPath = ".tcpTwReuse",
     reason = "FieldValueForbidden")
 public class SysctlSettings {
 
