@@ -15,6 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 source operator/bench/lib.sh
+for tool in ss netstat ip; do
+  command -v "$tool" >/dev/null || { echo "census-bench: needs $tool (apt-get install iproute2 net-tools)" >&2; exit 1; }
+done
 JAVA="$JAVA_HOME/bin/java"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 200000)

@@ -34,7 +34,7 @@ the chart name (the usual `helm install tcp-tuning-operator ...`), else release-
 helm.sh/chart: {{ include "tcp-tuning-operator.chart" . }}
 app.kubernetes.io/part-of: tcp-tuning-operator
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/managed-by: {{ .Values.managedBy | default .Release.Service }}
 {{- end }}
 
 {{/* Selector labels of the operator pods (stable across upgrades: do not add to them). */}}

@@ -35,6 +35,7 @@ final class DeployManifests {
           Map.entry("templates/rbac-agent.yaml", "20-rbac.yaml"),
           Map.entry("templates/admission-policy.yaml", "25-admission-policy.yaml"),
           Map.entry("templates/operator-deployment.yaml", "30-operator.yaml"),
+          Map.entry("templates/operator-pdb.yaml", "30-operator.yaml"),
           Map.entry("templates/services.yaml", "40-metrics-services.yaml"),
           Map.entry("templates/servicemonitors.yaml", "50-monitoring.yaml"),
           Map.entry("templates/prometheusrule.yaml", "50-monitoring.yaml"),
@@ -52,7 +53,7 @@ final class DeployManifests {
   /** File name to content, for every file the generator owns. */
   static SortedMap<String, String> expected() {
     SortedMap<String, StringBuilder> files = new TreeMap<>();
-    RenderedChart chart = RenderedChart.render(KUBE_VERSION, Map.of("namespace.create", true));
+    RenderedChart chart = RenderedChart.render(KUBE_VERSION, Map.of("namespace.create", true, "managedBy", "kubectl"));
     for (RenderedChart.Document doc : chart.documents()) {
       String file = FILE_OF_TEMPLATE.get(doc.source());
       if (file == null) {

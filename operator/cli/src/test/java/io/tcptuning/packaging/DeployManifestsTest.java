@@ -63,6 +63,14 @@ class DeployManifestsTest {
   }
 
   @Test
+  void plainManifestsDoNotClaimHelm() {
+    for (Map.Entry<String, String> file : DeployManifests.expected().entrySet()) {
+      assertThat(file.getValue()).as(file.getKey()).doesNotContain("managed-by: Helm");
+    }
+    assertThat(DeployManifests.expected().get("30-operator.yaml")).contains("app.kubernetes.io/managed-by: kubectl");
+  }
+
+  @Test
   void filesComeInApplyOrder() {
     SortedMap<String, String> files = DeployManifests.expected();
 

@@ -104,6 +104,7 @@ class HelmChartTest {
   void defaultsRenderTheExpectedObjectsAndNothingOptional() {
     assertThat(kindsAndNames(defaults))
         .containsExactlyInAnyOrder(
+            "PodDisruptionBudget/" + OPERATOR,
             "ServiceAccount/" + OPERATOR,
             "ServiceAccount/tcp-tuning-agent",
             "ClusterRole/" + OPERATOR,
@@ -273,6 +274,16 @@ class HelmChartTest {
             "container operator: capabilities do not drop ALL",
             "container operator: seccompProfile is not RuntimeDefault or Localhost",
             "container operator: readOnlyRootFilesystem is not true");
+  }
+
+  @Test
+  void operatorRunsOnLinuxAndADrainEvictsAtMostOneReplica() {
+    Deployment deployment = defaults.get(Deployment.class, OPERATOR);
+    assertThat(deployment.getSpec().getTemplate().getSpec().getNodeSelector()).containsEntry("kubernetes.io/os", "linux");
+    var pdb = defaults.get(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class, OPERATOR);
+    assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+    assertThat(pdb.getSpec().getSelector().getMatchLabels()).isEqualTo(deployment.getSpec().getSelector().getMatchLabels());
+    assertThat(pdb.getMetadata().getNamespace()).isEqualTo(RenderedChart.NAMESPACE);
   }
 
   @Test

@@ -75,6 +75,12 @@ class AgentDaemonSetFactoryTest {
   }
 
   @Test
+  void agentsRunOnLinuxNodesOnly() {
+    DaemonSet ds = build(policy("web", 0, labels("role", "web")));
+    assertThat(ds.getSpec().getTemplate().getSpec().getNodeSelector()).containsExactly(java.util.Map.entry("kubernetes.io/os", "linux"));
+  }
+
+  @Test
   void daemonSetCarriesTheSecuritySettingsAndTheContract() {
     TcpTuningPolicy p = policy("web", 0, labels("role", "web"));
     DaemonSet ds = build(p);
