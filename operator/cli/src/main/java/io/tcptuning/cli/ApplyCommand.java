@@ -4,6 +4,7 @@ import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.domain.Plan;
 import io.tcptuning.node.ApplyResult;
+import io.tcptuning.node.IoErrors;
 import io.tcptuning.node.JournalCorruptException;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.SysctlApplier;
@@ -39,8 +40,8 @@ public final class ApplyCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var out = spec.commandLine().getOut();
-    var err = spec.commandLine().getErr();
-    var read = policyFile.read(err);
+    var errors = new ErrorOutput(spec.commandLine(), json);
+    var read = policyFile.read(errors);
     if (read.isEmpty()) {
       return Main.EXIT_INVALID;
     }
@@ -48,18 +49,16 @@ public final class ApplyCommand implements Callable<Integer> {
     String name = policy.getMetadata().getName();
     NodeFacts facts = NodeFacts.readCurrentNamespace();
     if (policy.getSpec().effectiveMode() == Mode.DryRun) {
-      return dryRun(policy, facts);
+      return dryRun(policy, facts, errors);
     }
     quietApplierLog();
     ApplyResult result;
     try {
       result = stateDir.applier().apply(PlanCommand.request(policy, facts));
     } catch (JournalCorruptException e) {
-      err.println("policy=" + name + " " + e.getMessage());
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, "policy=" + name + " " + e.getMessage());
     } catch (IOException e) {
-      err.println("policy=" + name + " nothing written: " + e);
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, "policy=" + name + " nothing written: " + IoErrors.describe(e));
     }
     if (json) {
       NodeCommandOutput.json(out, NodeCommandOutput.applyJson(result, facts));
@@ -70,15 +69,13 @@ public final class ApplyCommand implements Callable<Integer> {
     return result.succeeded() ? 0 : Main.EXIT_FAILED;
   }
 
-  private int dryRun(TcpTuningPolicy policy, NodeFacts facts) {
+  private int dryRun(TcpTuningPolicy policy, NodeFacts facts, ErrorOutput errors) {
     var out = spec.commandLine().getOut();
-    var err = spec.commandLine().getErr();
     Plan plan;
     try {
       plan = PlanCommand.request(policy, facts).planFor(new ProcSysctls().readAll());
     } catch (IOException e) {
-      err.println("cannot read " + ProcSysctls.PROC_SYS + ": " + e.getMessage());
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, "cannot read " + ProcSysctls.PROC_SYS + ": " + IoErrors.describe(e));
     }
     String name = policy.getMetadata().getName();
     if (json) {
@@ -94,11 +91,14 @@ public final class ApplyCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The command prints every outcome itself; the applier's INFO log would repeat it on stderr. */
+  /**
+   * The command prints every outcome itself, failures and rollbacks included; the applier's log
+   * would repeat them on stderr as timestamped WARN and ERROR lines.
+   */
   static void quietApplierLog() {
     String key = "org.slf4j.simpleLogger.log." + SysctlApplier.class.getName();
     if (System.getProperty(key) == null) {
-      System.setProperty(key, "warn");
+      System.setProperty(key, "off");
     }
   }
 }

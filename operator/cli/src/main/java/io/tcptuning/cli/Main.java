@@ -1,6 +1,8 @@
 package io.tcptuning.cli;
 
 
+import io.tcptuning.node.IoErrors;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -29,6 +31,27 @@ public final class Main {
     cmd.addSubcommand(new RevertCommand());
     cmd.addSubcommand(new AgentCommand());
     cmd.addSubcommand(new OperatorCommand());
+    return withErrorHandlers(cmd);
+  }
+
+  /**
+   * Whatever escapes a command ends as {@code tcptune <command>: <what went wrong>} and exit 1,
+   * never a stack trace; with {@code --json}, as a JSON error object (and bad options too, exit 2).
+   * Set after the subcommands are added: picocli gives the handlers to those it has.
+   */
+  static CommandLine withErrorHandlers(CommandLine cmd) {
+    cmd.setExecutionExceptionHandler((e, command, parsed) -> {
+      boolean json = command.getParseResult() != null && command.getParseResult().hasMatchedOption("--json");
+      return new ErrorOutput(command, json).fail(EXIT_FAILED, IoErrors.describe(e));
+    });
+    CommandLine.IParameterExceptionHandler usage = cmd.getParameterExceptionHandler();
+    cmd.setParameterExceptionHandler((e, args) -> {
+      if (!List.of(args).contains("--json")) {
+        return usage.handleParseException(e, args);
+      }
+      CommandLine command = e.getCommandLine();
+      return new ErrorOutput(command, true).fail(command.getCommandSpec().exitCodeOnInvalidInput(), e.getMessage());
+    });
     return cmd;
   }
 
@@ -45,7 +68,7 @@ public final class Main {
     try {
       return new AgentCommand().call();
     } catch (Exception e) {
-      System.err.println("tcptune agent: " + e);
+      System.err.println("tcptune agent: " + IoErrors.describe(e));
       return EXIT_FAILED;
     }
   }

@@ -6,7 +6,6 @@ import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.node.OriginalsJournal;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.SysctlApplier;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -21,12 +20,12 @@ final class NodeCommandOptions {
         description = "TcpTuningPolicy manifest, YAML or JSON; - reads standard input.")
     String file;
 
-    /** The policy, or empty after printing every violation to {@code err} (exit 2). */
-    Optional<TcpTuningPolicy> read(PrintWriter err) {
+    /** The policy, or empty after saying why not (exit 2). */
+    Optional<TcpTuningPolicy> read(ErrorOutput errors) {
       try {
         return Optional.of(new PolicyReader().read(file));
       } catch (InvalidPolicyException e) {
-        err.println(e.getMessage());
+        errors.invalidPolicy(e);
         return Optional.empty();
       }
     }

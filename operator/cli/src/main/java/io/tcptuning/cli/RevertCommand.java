@@ -1,5 +1,6 @@
 package io.tcptuning.cli;
 
+import io.tcptuning.node.IoErrors;
 import io.tcptuning.node.JournalCorruptException;
 import io.tcptuning.node.OriginalsJournal;
 import io.tcptuning.node.RevertResult;
@@ -35,21 +36,19 @@ public final class RevertCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var out = spec.commandLine().getOut();
-    var err = spec.commandLine().getErr();
+    var errors = new ErrorOutput(spec.commandLine(), json);
     if (policy != null && !OriginalsJournal.validOwner(policy)) {
-      err.println("--policy: must be a Kubernetes object name (lower-case letters, digits, '-' and '.'), got " + io.tcptuning.domain.PolicyValidator.quote(policy));
-      return Main.EXIT_INVALID;
+      return errors.fail(Main.EXIT_INVALID,
+          "--policy: must be a Kubernetes object name (lower-case letters, digits, '-' and '.'), got " + io.tcptuning.domain.PolicyValidator.quote(policy));
     }
     ApplyCommand.quietApplierLog();
     RevertResult result;
     try {
       result = stateDir.applier().revert(policy);
     } catch (JournalCorruptException e) {
-      err.println(e.getMessage());
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, e.getMessage());
     } catch (IOException e) {
-      err.println("nothing reverted: " + e);
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, "nothing reverted: " + IoErrors.describe(e));
     }
     if (json) {
       NodeCommandOutput.json(out, NodeCommandOutput.revertJson(result));
