@@ -3,12 +3,14 @@ package io.tcptuning.cli;
 import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.domain.Plan;
+import io.tcptuning.domain.TuningRequest;
 import io.tcptuning.node.ApplyResult;
 import io.tcptuning.node.IoErrors;
 import io.tcptuning.node.JournalCorruptException;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.SysctlApplier;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,9 +54,14 @@ public final class ApplyCommand implements Callable<Integer> {
       return dryRun(policy, facts, errors);
     }
     quietApplierLog();
+    TuningRequest request = PlanCommand.request(policy, facts);
     ApplyResult result;
     try {
-      result = stateDir.applier().apply(PlanCommand.request(policy, facts));
+      Optional<String> denied = stateDir.writeDenied(WriteAccess.ofApply(request, new ProcSysctls(), stateDir.journal()));
+      if (denied.isPresent()) {
+        return errors.fail(Main.EXIT_FAILED, denied.get());
+      }
+      result = stateDir.applier().apply(request);
     } catch (JournalCorruptException e) {
       return errors.fail(Main.EXIT_FAILED, "policy=" + name + " " + e.getMessage());
     } catch (IOException e) {

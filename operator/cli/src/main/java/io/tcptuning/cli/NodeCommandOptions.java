@@ -3,11 +3,14 @@ package io.tcptuning.cli;
 import io.tcptuning.policy.InvalidPolicyException;
 import io.tcptuning.policy.PolicyReader;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
+import io.tcptuning.domain.Sysctl;
 import io.tcptuning.node.OriginalsJournal;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.SysctlApplier;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.Set;
 import picocli.CommandLine.Option;
 
 /** Options the node commands share, as picocli mixins. */
@@ -38,7 +41,16 @@ final class NodeCommandOptions {
 
     /** The applier of this machine's namespace, journaling in the state directory. */
     SysctlApplier applier() {
-      return new SysctlApplier(new ProcSysctls(), new OriginalsJournal(stateDir));
+      return new SysctlApplier(new ProcSysctls(), journal());
+    }
+
+    OriginalsJournal journal() {
+      return new OriginalsJournal(stateDir);
+    }
+
+    /** Why this process may not write these sysctls or the state directory: see {@link WriteAccess}. */
+    Optional<String> writeDenied(Set<Sysctl> toWrite) throws IOException {
+      return WriteAccess.denied(toWrite, new ProcSysctls(), stateDir);
     }
   }
 }

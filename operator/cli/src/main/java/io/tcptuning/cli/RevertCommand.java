@@ -5,6 +5,7 @@ import io.tcptuning.node.JournalCorruptException;
 import io.tcptuning.node.OriginalsJournal;
 import io.tcptuning.node.RevertResult;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -44,6 +45,10 @@ public final class RevertCommand implements Callable<Integer> {
     ApplyCommand.quietApplierLog();
     RevertResult result;
     try {
+      Optional<String> denied = stateDir.writeDenied(WriteAccess.ofRevert(stateDir.journal()));
+      if (denied.isPresent()) {
+        return errors.fail(Main.EXIT_FAILED, denied.get());
+      }
       result = stateDir.applier().revert(policy);
     } catch (JournalCorruptException e) {
       return errors.fail(Main.EXIT_FAILED, e.getMessage());
