@@ -27,7 +27,9 @@ import picocli.CommandLine.Spec;
           + " durably, write, read back. Refused sysctls are reported and left alone. Idempotent;"
           + " spec.mode DryRun plans only.",
       "Exit codes: 0 everything not refused is in place, 1 a write failed (what this run wrote was"
-          + " rolled back) or the journal cannot be used, 2 invalid policy (nothing written)."
+          + " rolled back), the journal cannot be used, or no permission to write the sysctls or the state"
+          + " directory (nothing touched), 2 invalid policy (nothing written). With --json, a failure is"
+          + " an {\"error\": ...} object on stdout, with the same exit code."
     })
 public final class ApplyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -21,7 +21,9 @@ import picocli.CommandLine.Spec;
       "Put back exactly the sysctl values journaled before the first apply, verify them, and remove"
           + " the journal. Nothing to revert is success.",
       "Exit codes: 0 reverted or nothing to revert, 1 a value could not be put back (the journal"
-          + " keeps it) or the journal cannot be used, 2 invalid options."
+          + " keeps it), the journal cannot be used, or no permission to write the sysctls or the state"
+          + " directory (nothing touched), 2 invalid options. With --json, a failure is an {\"error\": ...}"
+          + " object on stdout, with the same exit code."
     })
 public final class RevertCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
