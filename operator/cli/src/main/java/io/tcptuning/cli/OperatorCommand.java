@@ -66,7 +66,7 @@ public final class OperatorCommand implements Callable<Integer> {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
 
-    Config clientConfig = Config.autoConfigure(null);
+    Config clientConfig = new ConfigBuilder().build(); // what KubernetesClientBuilder uses by default
     Optional<String> unreachable = unreachable(clientConfig);
     if (unreachable.isPresent()) {
       System.err.println("tcptune operator: " + unreachable.get());
