@@ -3,11 +3,14 @@ package io.tcptuning.cli;
 import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.domain.Plan;
+import io.tcptuning.domain.TuningRequest;
 import io.tcptuning.node.ApplyResult;
+import io.tcptuning.node.IoErrors;
 import io.tcptuning.node.JournalCorruptException;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.SysctlApplier;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,7 +27,9 @@ import picocli.CommandLine.Spec;
           + " durably, write, read back. Refused sysctls are reported and left alone. Idempotent;"
           + " spec.mode DryRun plans only.",
       "Exit codes: 0 everything not refused is in place, 1 a write failed (what this run wrote was"
-          + " rolled back) or the journal cannot be used, 2 invalid policy (nothing written)."
+          + " rolled back), the journal cannot be used, or no permission to write the sysctls or the state"
+          + " directory (nothing touched), 2 invalid policy (nothing written). With --json, a failure is"
+          + " an {\"error\": ...} object on stdout, with the same exit code."
     })
 public final class ApplyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -39,8 +44,8 @@ public final class ApplyCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var out = spec.commandLine().getOut();
-    var err = spec.commandLine().getErr();
-    var read = policyFile.read(err);
+    var errors = new ErrorOutput(spec.commandLine(), json);
+    var read = policyFile.read(errors);
     if (read.isEmpty()) {
       return Main.EXIT_INVALID;
     }
@@ -48,18 +53,21 @@ public final class ApplyCommand implements Callable<Integer> {
     String name = policy.getMetadata().getName();
     NodeFacts facts = NodeFacts.readCurrentNamespace();
     if (policy.getSpec().effectiveMode() == Mode.DryRun) {
-      return dryRun(policy, facts);
+      return dryRun(policy, facts, errors);
     }
     quietApplierLog();
+    TuningRequest request = PlanCommand.request(policy, facts);
     ApplyResult result;
     try {
-      result = stateDir.applier().apply(PlanCommand.request(policy, facts));
+      Optional<String> denied = stateDir.writeDenied(WriteAccess.ofApply(request, new ProcSysctls(), stateDir.journal()));
+      if (denied.isPresent()) {
+        return errors.fail(Main.EXIT_FAILED, denied.get());
+      }
+      result = stateDir.applier().apply(request);
     } catch (JournalCorruptException e) {
-      err.println("policy=" + name + " " + e.getMessage());
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, "policy=" + name + " " + e.getMessage());
     } catch (IOException e) {
-      err.println("policy=" + name + " nothing written: " + e);
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, "policy=" + name + " nothing written: " + IoErrors.describe(e));
     }
     if (json) {
       NodeCommandOutput.json(out, NodeCommandOutput.applyJson(result, facts));
@@ -70,15 +78,13 @@ public final class ApplyCommand implements Callable<Integer> {
     return result.succeeded() ? 0 : Main.EXIT_FAILED;
   }
 
-  private int dryRun(TcpTuningPolicy policy, NodeFacts facts) {
+  private int dryRun(TcpTuningPolicy policy, NodeFacts facts, ErrorOutput errors) {
     var out = spec.commandLine().getOut();
-    var err = spec.commandLine().getErr();
     Plan plan;
     try {
       plan = PlanCommand.request(policy, facts).planFor(new ProcSysctls().readAll());
     } catch (IOException e) {
-      err.println("cannot read " + ProcSysctls.PROC_SYS + ": " + e.getMessage());
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, "cannot read " + ProcSysctls.PROC_SYS + ": " + IoErrors.describe(e));
     }
     String name = policy.getMetadata().getName();
     if (json) {
@@ -94,11 +100,14 @@ public final class ApplyCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The command prints every outcome itself; the applier's INFO log would repeat it on stderr. */
+  /**
+   * The command prints every outcome itself, failures and rollbacks included; the applier's log
+   * would repeat them on stderr as timestamped WARN and ERROR lines.
+   */
   static void quietApplierLog() {
     String key = "org.slf4j.simpleLogger.log." + SysctlApplier.class.getName();
     if (System.getProperty(key) == null) {
-      System.setProperty(key, "warn");
+      System.setProperty(key, "off");
     }
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.tcptuning.domain.KernelVersion;
 import io.tcptuning.domain.NatVerdict;
+import io.tcptuning.node.IoErrors;
 import io.tcptuning.node.KernelRelease;
 import io.tcptuning.node.census.CensusReport;
 import io.tcptuning.node.census.Destination;
@@ -50,17 +51,15 @@ public final class CensusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    PrintWriter err = spec.commandLine().getErr();
+    var errors = new ErrorOutput(spec.commandLine(), json);
     if (top < 1 || top > 1000) {
-      err.println("--top: " + top + " is out of range; accepted: 1..1000");
-      return Main.EXIT_INVALID;
+      return errors.fail(Main.EXIT_INVALID, "--top: " + top + " is out of range; accepted: 1..1000");
     }
     TimeWaitCensus.Source src;
     try {
       src = TimeWaitCensus.Source.valueOf(source.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      err.println("--source: '" + source + "' is not accepted; accepted: auto, netlink, proc");
-      return Main.EXIT_INVALID;
+      return errors.fail(Main.EXIT_INVALID, "--source: '" + source + "' is not accepted; accepted: auto, netlink, proc");
     }
     CensusReport report;
     long sockstat;
@@ -69,8 +68,7 @@ public final class CensusCommand implements Callable<Integer> {
       report = census.take(top);
       sockstat = census.timeWaitTotal();
     } catch (UncheckedIOException e) {
-      err.println("census failed: " + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, "census failed: " + e.getMessage() + (e.getCause() == null ? "" : " (" + IoErrors.reason(e.getCause()) + ")"));
     }
     KernelVersion kernel = KernelRelease.read();
     NatVerdict nat = NatDetector.detect();

@@ -1,7 +1,9 @@
 package io.tcptuning.cli;
 
 
+import io.tcptuning.node.IoErrors;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import picocli.CommandLine;
@@ -41,7 +43,7 @@ public final class Main {
   public static CommandLine commandLine() {
     CommandLine cmd = new CommandLine(new Main());
     COMMANDS.values().forEach(c -> cmd.addSubcommand(c.get()));
-    return cmd;
+    return withErrorHandlers(cmd);
   }
 
   /**
@@ -56,6 +58,27 @@ public final class Main {
     }
     CommandLine cmd = new CommandLine(new Main());
     cmd.addSubcommand(only.get());
+    return withErrorHandlers(cmd);
+  }
+
+  /**
+   * Whatever escapes a command ends as {@code tcptune <command>: <what went wrong>} and exit 1,
+   * never a stack trace; with {@code --json}, as a JSON error object (and bad options too, exit 2).
+   * Set after the subcommands are added: picocli gives the handlers to those it has.
+   */
+  static CommandLine withErrorHandlers(CommandLine cmd) {
+    cmd.setExecutionExceptionHandler((e, command, parsed) -> {
+      boolean json = command.getParseResult() != null && command.getParseResult().hasMatchedOption("--json");
+      return new ErrorOutput(command, json).fail(EXIT_FAILED, IoErrors.describe(e));
+    });
+    CommandLine.IParameterExceptionHandler usage = cmd.getParameterExceptionHandler();
+    cmd.setParameterExceptionHandler((e, args) -> {
+      if (!List.of(args).contains("--json")) {
+        return usage.handleParseException(e, args);
+      }
+      CommandLine command = e.getCommandLine();
+      return new ErrorOutput(command, true).fail(command.getCommandSpec().exitCodeOnInvalidInput(), e.getMessage());
+    });
     return cmd;
   }
 

@@ -1,5 +1,6 @@
 package io.tcptuning.cli;
 
+import io.tcptuning.node.IoErrors;
 import io.tcptuning.node.KernelRelease;
 import io.tcptuning.domain.TuningRequest;
 
@@ -30,7 +31,7 @@ public record NodeFacts(KernelVersion kernel, NatVerdict nat, Set<Integer> liste
     try {
       return new NodeFacts(kernel, nat, TimeWaitCensus.forCurrentNamespace().take(1).listeningPorts(), Optional.empty());
     } catch (RuntimeException e) {
-      return new NodeFacts(kernel, nat, Set.of(), Optional.of("listening ports unknown (" + e.getMessage() + "); the port-range check against them was skipped"));
+      return new NodeFacts(kernel, nat, Set.of(), Optional.of("listening ports unknown (" + IoErrors.describe(e) + "); the port-range check against them was skipped"));
     }
   }
 

@@ -1,7 +1,10 @@
 package io.tcptuning.cli;
 
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -9,14 +12,21 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tcptuning.metrics.MetricsHttpServer;
+import io.tcptuning.node.IoErrors;
 import io.tcptuning.operator.OperatorConfig;
 import io.tcptuning.operator.TcpTuningOperator;
+import java.net.UnknownHostException;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /** {@code tcptune operator}: runs the operator until SIGTERM. Configured by environment variables. */
 @Command(
@@ -38,6 +48,8 @@ import picocli.CommandLine.Command;
     })
 public final class OperatorCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(OperatorCommand.class);
+  /** Connect and answer timeout of the reachability check. */
+  private static final int PROBE_TIMEOUT_MS = 5_000;
 
   @Override
   public Integer call() throws Exception {
@@ -54,15 +66,25 @@ public final class OperatorCommand implements Callable<Integer> {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
 
-    KubernetesClient client = new KubernetesClientBuilder().build();
+    Config clientConfig = new ConfigBuilder().build(); // what KubernetesClientBuilder uses by default
+    Optional<String> unreachable = unreachable(clientConfig);
+    if (unreachable.isPresent()) {
+      System.err.println("tcptune operator: " + unreachable.get());
+      return Main.EXIT_FAILED;
+    }
+    KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
     TcpTuningOperator operator = TcpTuningOperator.create(client, config, registry, Clock.systemUTC());
     MetricsHttpServer http = new MetricsHttpServer(config.metricsPort(), registry::scrape, operator::isStarted, operator::isReady);
     CountDownLatch stopped = new CountDownLatch(1);
+    AtomicReference<String> signal = new AtomicReference<>();
+    remember("TERM", signal);
+    remember("INT", signal);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  LOG.info("stopping: SIGTERM");
+                  // The hook also runs when the JVM exits for another reason (a failed start).
+                  LOG.info(signal.get() == null ? "stopping" : "stopping: " + signal.get() + " received");
                   try {
                     operator.stop();
                   } finally {
@@ -78,5 +100,50 @@ public final class OperatorCommand implements Callable<Integer> {
     operator.start();
     stopped.await();
     return 0;
+  }
+
+  /**
+   * Why the API server cannot be reached, asked once (GET /version) with short timeouts and no
+   * retries before anything starts: JOSDK would otherwise retry for about 20 s and print every
+   * informer's stack trace. A server that answers, even 401 or 403, is reachable.
+   */
+  static Optional<String> unreachable(Config config) {
+    Config probe = new ConfigBuilder(config)
+        .withConnectionTimeout(PROBE_TIMEOUT_MS)
+        .withRequestTimeout(PROBE_TIMEOUT_MS)
+        .withRequestRetryBackoffLimit(0)
+        .build();
+    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(probe).build()) {
+      client.getKubernetesVersion();
+      return Optional.empty();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() > 0) {
+        return Optional.empty();
+      }
+      return Optional.of("cannot reach the Kubernetes API server at " + config.getMasterUrl() + " (" + why(e)
+          + "); it comes from the pod's service account, KUBERNETES_MASTER or the kubeconfig (KUBECONFIG, ~/.kube/config)");
+    }
+  }
+
+  /** The first cause that says something; a refused connection says nothing at every level. */
+  private static String why(KubernetesClientException e) {
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
+        return "unknown host";
+      }
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        return IoErrors.reason(t);
+      }
+    }
+    return "cannot connect";
+  }
+
+  /** Notes which signal asked the JVM to stop, then lets the JVM's own handler stop it (exit 128+n, shutdown hooks). */
+  private static void remember(String name, AtomicReference<String> received) {
+    SignalHandler[] jvm = new SignalHandler[1];
+    jvm[0] = Signal.handle(new Signal(name), s -> {
+      received.set("SIG" + s.getName());
+      jvm[0].handle(s);
+    });
   }
 }

@@ -5,6 +5,7 @@ import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
 import io.tcptuning.domain.Plan;
 import io.tcptuning.domain.Sysctl;
 import io.tcptuning.domain.TuningPlanner;
+import io.tcptuning.node.IoErrors;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.domain.TuningRequest;
 import java.io.IOException;
@@ -36,8 +37,8 @@ public final class PlanCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var out = spec.commandLine().getOut();
-    var err = spec.commandLine().getErr();
-    var read = policyFile.read(err);
+    var errors = new ErrorOutput(spec.commandLine(), json);
+    var read = policyFile.read(errors);
     if (read.isEmpty()) {
       return Main.EXIT_INVALID;
     }
@@ -47,8 +48,7 @@ public final class PlanCommand implements Callable<Integer> {
     try {
       current = new ProcSysctls().readAll();
     } catch (IOException e) {
-      err.println("cannot read " + ProcSysctls.PROC_SYS + ": " + e.getMessage());
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, "cannot read " + ProcSysctls.PROC_SYS + ": " + IoErrors.describe(e));
     }
     Plan plan = request(policy, facts).planFor(current);
     if (json) {

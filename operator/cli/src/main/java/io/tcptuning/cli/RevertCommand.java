@@ -1,9 +1,11 @@
 package io.tcptuning.cli;
 
+import io.tcptuning.node.IoErrors;
 import io.tcptuning.node.JournalCorruptException;
 import io.tcptuning.node.OriginalsJournal;
 import io.tcptuning.node.RevertResult;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,7 +21,9 @@ import picocli.CommandLine.Spec;
       "Put back exactly the sysctl values journaled before the first apply, verify them, and remove"
           + " the journal. Nothing to revert is success.",
       "Exit codes: 0 reverted or nothing to revert, 1 a value could not be put back (the journal"
-          + " keeps it) or the journal cannot be used, 2 invalid options."
+          + " keeps it), the journal cannot be used, or no permission to write the sysctls or the state"
+          + " directory (nothing touched), 2 invalid options. With --json, a failure is an {\"error\": ...}"
+          + " object on stdout, with the same exit code."
     })
 public final class RevertCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -35,21 +39,23 @@ public final class RevertCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var out = spec.commandLine().getOut();
-    var err = spec.commandLine().getErr();
+    var errors = new ErrorOutput(spec.commandLine(), json);
     if (policy != null && !OriginalsJournal.validOwner(policy)) {
-      err.println("--policy: must be a Kubernetes object name (lower-case letters, digits, '-' and '.'), got " + io.tcptuning.domain.PolicyValidator.quote(policy));
-      return Main.EXIT_INVALID;
+      return errors.fail(Main.EXIT_INVALID,
+          "--policy: must be a Kubernetes object name (lower-case letters, digits, '-' and '.'), got " + io.tcptuning.domain.PolicyValidator.quote(policy));
     }
     ApplyCommand.quietApplierLog();
     RevertResult result;
     try {
+      Optional<String> denied = stateDir.writeDenied(WriteAccess.ofRevert(stateDir.journal()));
+      if (denied.isPresent()) {
+        return errors.fail(Main.EXIT_FAILED, denied.get());
+      }
       result = stateDir.applier().revert(policy);
     } catch (JournalCorruptException e) {
-      err.println(e.getMessage());
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, e.getMessage());
     } catch (IOException e) {
-      err.println("nothing reverted: " + e);
-      return Main.EXIT_FAILED;
+      return errors.fail(Main.EXIT_FAILED, "nothing reverted: " + IoErrors.describe(e));
     }
     if (json) {
       NodeCommandOutput.json(out, NodeCommandOutput.revertJson(result));

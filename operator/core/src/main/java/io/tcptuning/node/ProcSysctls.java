@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -82,6 +83,24 @@ public final class ProcSysctls {
       if (written != bytes.length) {
         throw new IOException("short write to " + file + ": " + written + " of " + bytes.length + " bytes");
       }
+    }
+  }
+
+  /**
+   * Why this process may not write the sysctl ("permission denied", "Read-only file system"), or
+   * empty when it may, or when the file does not exist (nothing is ever written to it). Asks the
+   * kernel by opening the file for writing and closing it, nothing written: the same check a
+   * write meets (root, or CAP_NET_ADMIN over the namespace). access(2), and so
+   * {@code Files.isWritable}, asks for the real uid without capabilities and would refuse a
+   * process that holds CAP_NET_ADMIN.
+   */
+  public Optional<String> writeDenied(Sysctl sysctl) throws IOException {
+    try (FileChannel ch = FileChannel.open(fileOf(sysctl), StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+      return Optional.empty();
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (FileSystemException e) {
+      return Optional.of(IoErrors.reason(e));
     }
   }
 

@@ -90,7 +90,7 @@ public final class SysctlApplier {
         return new ApplyResult(policy, plan, run.outcomes(plan), run.givenBack(), previousOwner, Optional.empty());
       } catch (IOException | WriteFailed | RuntimeException e) {
         // Whatever went wrong after the first write, the run's writes are undone.
-        String failure = e instanceof WriteFailed wf ? wf.getMessage() : e instanceof IOException ? "journal: " + e.getMessage() : e.toString();
+        String failure = e instanceof WriteFailed wf ? wf.getMessage() : e instanceof IOException ? "journal: " + IoErrors.describe(e) : IoErrors.describe(e);
         return rollBack(run, plan, previous, next, journalTouched, previousOwner, failure);
       }
     }
@@ -107,7 +107,8 @@ public final class SysctlApplier {
     String policy = run.policy;
     LOG.warn("policy={} apply failed: {}; rolling back what this run wrote", policy, failure);
     boolean clean = run.rollBack();
-    String summary = failure + "; " + (clean ? "rolled back everything this run wrote" : "ROLLBACK INCOMPLETE, see the sysctls marked Failed");
+    String summary = failure + "; " + (!clean ? "ROLLBACK INCOMPLETE, see the sysctls marked Failed"
+        : run.changedAny() ? "rolled back everything this run wrote" : "nothing was changed");
     if (journalTouched) {
       try {
         if (clean) {
@@ -231,6 +232,7 @@ public final class SysctlApplier {
     private final Deque<Sysctl> touched = new ArrayDeque<>();
     private final Map<Sysctl, SysctlOutcome> changed = new LinkedHashMap<>();
     private final Map<Sysctl, SysctlOutcome> givenBack = new LinkedHashMap<>();
+    private boolean changedAny;
 
     Run(String policy, Map<Sysctl, String> before) {
       this.policy = policy;
@@ -277,14 +279,23 @@ public final class SysctlApplier {
         sysctls.write(s, value);
         readBack = sysctls.read(s).orElse(null);
       } catch (IOException | RuntimeException e) {
-        throw new WriteFailed(s.dottedName() + ": writing " + value + " failed: " + e);
+        throw new WriteFailed(s.dottedName() + ": writing " + value + " failed: " + IoErrors.describe(e));
       }
       if (!s.sameValue(value, readBack)) {
         throw new WriteFailed(s.dottedName() + ": wrote " + value + " but read back " + readBack);
       }
     }
 
-    /** Puts every touched sysctl back to its value from before the run; true when all verified. */
+    /** True when rolling back found a value that this run had changed (or could not tell). */
+    boolean changedAny() {
+      return changedAny;
+    }
+
+    /**
+     * Puts every touched sysctl back to its value from before the run; true when all verified.
+     * A value that still reads as before (a write refused outright, by the kernel or for lack of
+     * permission) needs no rollback: nothing is written and nothing is claimed to be stuck.
+     */
     boolean rollBack() {
       boolean clean = true;
       List<Sysctl> done = new ArrayList<>();
@@ -298,20 +309,29 @@ public final class SysctlApplier {
         String result;
         boolean ok;
         try {
-          sysctls.write(s, value);
-          String readBack = sysctls.read(s).orElse(null);
-          ok = s.sameValue(value, readBack);
-          result = ok ? "rolled back to " + value : "rollback wrote " + value + " but read back " + readBack;
+          if (s.sameValue(value, sysctls.read(s).orElse(null))) {
+            ok = true;
+            result = "unchanged, still " + value;
+            LOG.info("policy={} {} is unchanged: nothing to roll back", policy, s.dottedName());
+          } else {
+            changedAny = true;
+            sysctls.write(s, value);
+            String readBack = sysctls.read(s).orElse(null);
+            ok = s.sameValue(value, readBack);
+            result = ok ? "rolled back to " + value : "rollback wrote " + value + " but read back " + readBack;
+            if (ok) {
+              LOG.info("policy={} rolled back {} to {}", policy, s.dottedName(), show(value));
+            }
+          }
         } catch (IOException | RuntimeException e) {
+          changedAny = true;
           ok = false;
-          result = "rollback to " + value + " failed: " + e;
+          result = "rollback to " + value + " failed: " + IoErrors.describe(e);
         }
-        clean &= ok;
-        if (ok) {
-          LOG.info("policy={} rolled back {} to {}", policy, s.dottedName(), show(value));
-        } else {
+        if (!ok) {
           LOG.error("policy={} {}: {}", policy, s.dottedName(), result);
         }
+        clean &= ok;
         mark(changed, s, ok, value, result);
         mark(givenBack, s, ok, value, result);
       }

@@ -34,7 +34,9 @@ import io.tcptuning.domain.Violation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -114,8 +116,12 @@ public final class PolicyReader {
     Path path = Path.of(fileOrDash);
     try (InputStream in = Files.newInputStream(path)) {
       return read(in, fileOrDash);
+    } catch (NoSuchFileException e) {
+      throw InvalidPolicyException.unreadable(fileOrDash, "no such file: " + fileOrDash);
+    } catch (AccessDeniedException e) {
+      throw InvalidPolicyException.unreadable(fileOrDash, "permission denied: " + fileOrDash);
     } catch (IOException e) {
-      throw new InvalidPolicyException(fileOrDash, new Violation(MANIFEST, "cannot read " + fileOrDash + ": " + e.getMessage()));
+      throw InvalidPolicyException.unreadable(fileOrDash, "cannot read " + fileOrDash + ": " + e.getMessage());
     }
   }
 
@@ -124,7 +130,8 @@ public final class PolicyReader {
     try {
       bytes = in.readNBytes(MAX_BYTES + 1);
     } catch (IOException e) {
-      throw new InvalidPolicyException(source, new Violation(MANIFEST, "cannot read: " + e.getMessage()));
+      // A directory given as the file, a pipe that broke.
+      throw InvalidPolicyException.unreadable(source, "cannot read " + source + ": " + e.getMessage());
     }
     if (bytes.length > MAX_BYTES) {
       throw new InvalidPolicyException(source, new Violation(MANIFEST, "is larger than 1 MiB (" + MAX_BYTES + " bytes); a policy is a few hundred bytes"));
@@ -192,6 +199,12 @@ public final class PolicyReader {
 
   private JsonNode readDocument(byte[] bytes, String source) throws InvalidPolicyException {
     JsonFactory factory = looksLikeJson(bytes) ? json : yaml;
+    if (factory == yaml) {
+      Violation tab = tabInIndentation(bytes);
+      if (tab != null) {
+        throw new InvalidPolicyException(source, tab);
+      }
+    }
     // First pass: refuse anchors, aliases and tags, duplicates, depth, and extra documents.
     try (JsonParser p = factory.createParser(bytes)) {
       int depth = 0;
@@ -233,6 +246,23 @@ public final class PolicyReader {
     } catch (IOException e) {
       throw new InvalidPolicyException(source, syntaxViolation(e));
     }
+  }
+
+  /**
+   * The first line whose indentation holds a tab (snakeyaml refuses one even on a blank or comment
+   * line). snakeyaml reports it as "while scanning for the next token" at the line before the tab;
+   * here the line is the tab's own.
+   */
+  private static Violation tabInIndentation(byte[] bytes) {
+    List<String> lines = new String(bytes, StandardCharsets.UTF_8).lines().toList();
+    for (int n = 0; n < lines.size(); n++) {
+      String line = lines.get(n);
+      String indentation = line.substring(0, line.length() - line.stripLeading().length());
+      if (indentation.indexOf('\t') >= 0) {
+        return new Violation(MANIFEST, "line " + (n + 1) + ": a tab character; YAML indents with spaces");
+      }
+    }
+    return null;
   }
 
   private static boolean looksLikeJson(byte[] bytes) {

@@ -160,33 +160,50 @@ class SysctlApplierTest {
   }
 
   @Test
-  void aFailedWriteRollsBackWhatTheRunWroteAndTheJournalKeepsEveryOriginal() throws IOException {
+  void aFailedWriteRollsBackWhatTheRunWroteAndTheJournalIsAsBefore() throws IOException {
     // The port range file is a symlink: it reads fine but every write to it fails (as a kernel
-    // rejecting the value would), including the rollback of that very file.
+    // rejecting the value would, or a missing permission), so its value never moves.
     fx.symlink(Sysctl.IP_LOCAL_PORT_RANGE, Files.createDirectories(tmp.resolve("proc-sys/outside")));
     Map<Sysctl, String> before = values();
 
     ApplyResult r = applier.apply(request("high-churn", highChurn()));
 
     assertThat(r.succeeded()).isFalse();
-    assertThat(r.failure()).get().asString().contains("net.ipv4.ip_local_port_range");
+    assertThat(r.failure()).get().asString()
+        .contains("net.ipv4.ip_local_port_range", "rolled back everything this run wrote")
+        .doesNotContain("Exception", "INCOMPLETE");
     assertThat(values()).isEqualTo(before);
     assertThat(r.sysctls()).extracting(SysctlOutcome::sysctl, SysctlOutcome::status)
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple(Sysctl.TCP_TW_REUSE, Status.RolledBack),
             org.assertj.core.groups.Tuple.tuple(Sysctl.TCP_TIMESTAMPS, Status.AlreadySet),
             org.assertj.core.groups.Tuple.tuple(Sysctl.IP_LOCAL_PORT_RANGE, Status.Failed));
-    // The rollback of the failing file could not be verified, so the journal keeps the
-    // originals of everything the run may have touched.
-    assertThat(journal.load()).contains(new Entries("high-churn", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999")));
+    assertThat(r.sysctls().get(2).message()).endsWith("unchanged, still 32768 60999");
+    // Every value is as before the run, so the journal is too: there was none.
+    assertThat(journal.load()).isEmpty();
+    assertThat(journal.file()).doesNotExist();
+  }
+
+  @Test
+  void aRunWhoseOnlyWriteIsRefusedSaysNothingWasChangedAndLeavesNoJournal() throws IOException {
+    fx.symlink(Sysctl.TCP_FIN_TIMEOUT, Files.createDirectories(tmp.resolve("proc-sys/outside")));
+    Map<Sysctl, String> before = values();
+
+    ApplyResult r = applier.apply(request("fin", Map.of(Sysctl.TCP_FIN_TIMEOUT, "30")));
+
+    assertThat(r.succeeded()).isFalse();
+    assertThat(r.failure()).get().asString().startsWith("net.ipv4.tcp_fin_timeout: writing 30 failed: ").endsWith("; nothing was changed");
+    assertThat(values()).isEqualTo(before);
+    assertThat(journal.file()).doesNotExist();
   }
 
   @Test
   void whenARollbackCannotBeVerifiedTheJournalKeepsTheOldAndTheNewOriginals() throws IOException {
-    // (A failure with a clean rollback, where the journal returns to exactly what it was, needs a
-    // kernel that rejects a value: ApplyRevertNamespaceTest.)
     applier.apply(request("high-churn", Map.of(Sysctl.TCP_FIN_TIMEOUT, "30")));
-    fx.symlink(Sysctl.SOMAXCONN, Files.createDirectories(tmp.resolve("proc-sys/outside")));
+    // somaxconn's file is a link to tcp_tw_reuse's: it cannot be written, and it reads whatever
+    // the run writes to tcp_tw_reuse, so when its rollback comes it has changed and stays stuck.
+    Files.delete(fx.file(Sysctl.SOMAXCONN));
+    Files.createSymbolicLink(fx.file(Sysctl.SOMAXCONN), fx.file(Sysctl.TCP_TW_REUSE));
     Map<Sysctl, String> v2 = new EnumMap<>(Sysctl.class);
     v2.put(Sysctl.TCP_TW_REUSE, "1");
     v2.put(Sysctl.TCP_FIN_TIMEOUT, "30");
@@ -197,9 +214,11 @@ class SysctlApplierTest {
 
     assertThat(r.succeeded()).isFalse();
     assertThat(r.failure()).get().asString().contains("net.core.somaxconn", "ROLLBACK INCOMPLETE");
+    assertThat(r.sysctls()).filteredOn(o -> o.sysctl() == Sysctl.SOMAXCONN).singleElement()
+        .satisfies(o -> assertThat(o.message()).contains("rollback to 2 failed"));
     assertThat(values()).isEqualTo(before);
     assertThat(journal.load().orElseThrow().originals())
-        .containsExactlyInAnyOrderEntriesOf(Map.of(Sysctl.TCP_FIN_TIMEOUT, "60", Sysctl.TCP_TW_REUSE, "2", Sysctl.SOMAXCONN, "4096"));
+        .containsExactlyInAnyOrderEntriesOf(Map.of(Sysctl.TCP_FIN_TIMEOUT, "60", Sysctl.TCP_TW_REUSE, "2", Sysctl.SOMAXCONN, "2"));
   }
 
   @Test

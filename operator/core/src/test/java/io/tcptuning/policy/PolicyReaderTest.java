@@ -196,8 +196,23 @@ class PolicyReaderTest {
   }
 
   @Test
-  void aMissingFileIsInvalidInput() {
+  void aMissingFileIsInvalidInputSaidInOneLine() {
     InvalidPolicyException e = catchThrowableOfType(InvalidPolicyException.class, () -> reader.read("/nonexistent/policy.yaml"));
-    assertThat(e.violations()).singleElement().extracting(Violation::field).isEqualTo("manifest");
+    assertThat(e.summary()).isEqualTo("no such file: /nonexistent/policy.yaml");
+    assertThat(e.getMessage()).isEqualTo(e.summary());
+    assertThat(e.violations()).isEmpty();
+  }
+
+  @Test
+  void aTabInIndentationIsNamedWithItsOwnLine() throws Exception {
+    // snakeyaml itself says "while scanning for the next token" at line 6, the line before.
+    String text = HEAD + "spec:\n  sysctls:\n\ttcpTwReuse: 1\n";
+    assertThat(text.lines().toList().get(6)).startsWith("\t");
+    assertThat(violations(text)).singleElement().isEqualTo(new Violation("manifest", "line 7: a tab character; YAML indents with spaces"));
+    // After spaces too, and on a comment line, which snakeyaml refuses as well.
+    assertThat(violations(HEAD + "spec:\n  sysctls:\n  \t  tcpTwReuse: 1\n")).singleElement().asString().contains("line 7: a tab");
+    assertThat(violations(HEAD + "spec:\n  sysctls:\n    tcpTwReuse: 1\n\t# a comment\n")).singleElement().asString().contains("line 8: a tab");
+    // A tab that indents nothing is not refused: before a trailing comment.
+    assertThat(parse(HEAD + "spec:\n  sysctls:\n    tcpTwReuse: 1\t# a comment\n").getSpec().getSysctls().getTcpTwReuse()).isEqualTo(1);
   }
 }

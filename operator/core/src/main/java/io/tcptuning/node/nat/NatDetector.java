@@ -1,6 +1,7 @@
 package io.tcptuning.node.nat;
 
 import io.tcptuning.domain.NatVerdict;
+import io.tcptuning.node.IoErrors;
 import io.tcptuning.node.ProcFiles;
 import io.tcptuning.node.ProcNet;
 import java.io.BufferedReader;
@@ -96,7 +97,7 @@ public final class NatDetector {
     } catch (NoSuchFileException e) {
       f.checked.add("no " + tool + " (legacy) tables at all (" + shown + " absent)");
     } catch (IOException e) {
-      f.unreadable.add("cannot read " + shown + ": " + e);
+      f.unreadable.add("cannot read " + shown + ": " + IoErrors.reason(e));
     }
   }
 
@@ -119,7 +120,7 @@ public final class NatDetector {
       // A kernel without loadable modules: NAT may be built in, the other sources decide.
       f.checked.add("no /proc/modules (kernel without loadable modules; NAT support may be built in)");
     } catch (IOException e) {
-      f.unreadable.add("cannot read /proc/modules: " + e);
+      f.unreadable.add("cannot read /proc/modules: " + IoErrors.reason(e));
     }
   }
 
@@ -139,7 +140,7 @@ public final class NatDetector {
     } catch (NoSuchFileException e) {
       f.checked.add("no connection tracking in this namespace (/proc/net/nf_conntrack absent)");
     } catch (IOException e) {
-      f.unreadable.add("cannot read /proc/net/nf_conntrack: " + e);
+      f.unreadable.add("cannot read /proc/net/nf_conntrack: " + IoErrors.reason(e));
     }
   }
 
