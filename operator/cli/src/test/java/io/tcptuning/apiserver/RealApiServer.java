@@ -289,6 +289,7 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
   public static boolean established(CustomResourceDefinition crd) {
     return crd != null
         && crd.getStatus() != null
+        && crd.getStatus().getConditions() != null // a status without conditions comes first, now and then
         && crd.getStatus().getConditions().stream().anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
