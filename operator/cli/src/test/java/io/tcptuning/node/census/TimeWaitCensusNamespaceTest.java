@@ -75,6 +75,13 @@ class TimeWaitCensusNamespaceTest {
     assertThat(ready).isEqualTo("ready");
     String created = ns.exec(TestNamespace.javaCommand(List.of(), TimeWaitLoad.class, "inet:127.0.0.1:7001=1500", "inet:127.0.0.2:7001=400", "inet:127.0.0.1:7002=800", "inet6:[::1]:7003=900", "inet:127.0.0.1:7004=200", "inet6:127.0.0.1:7004=300").toArray(String[]::new)).check().stdout();
     assertThat(created).contains("created 4100 failed 0");
+    // The last sockets reach TIME_WAIT once both ends have closed, a moment after the generator
+    // returns (longer on a busy machine): measure once the namespace holds all of them, so that
+    // ss and each census see the same sockets.
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (ns.inside(() -> TimeWaitCensus.forCurrentNamespace().timeWaitTotal()) < TOTAL && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
 
     ssCount = Long.parseLong(ns.exec("sh", "-c", "ss -tan state time-wait | wc -l").check().stdout().strip()) - 1;
     ssRows = ns.exec("ss", "-Htan", "state", "time-wait").check().stdout().lines().map(l -> l.trim().split("\\s+")).toList();
