@@ -53,7 +53,7 @@ class WholeLoopApiServerTest {
     loop.addNode("worker-b", Map.of("tcptuning.io/profile", "high-churn"),
         Map.of("net.ipv4.tcp_tw_reuse", "0", "net.ipv4.ip_local_port_range", "40000 50001"));
     API.client().nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder().withNewMetadata().withName("worker-other")
-        .withLabels(Map.of("tcptuning.io/profile", "elsewhere")).endMetadata().build()).create();
+        .withLabels(Map.of("kubernetes.io/os", "linux", "tcptuning.io/profile", "elsewhere")).endMetadata().build()).create();
     loop.startOperator();
   }
 
