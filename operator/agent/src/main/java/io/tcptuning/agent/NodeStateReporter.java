@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -55,15 +56,28 @@ public final class NodeStateReporter implements AutoCloseable {
    * that a write during an API outage does not hold the reporting thread for minutes.
    */
   public static KubernetesClientBuilder tuned(KubernetesClientBuilder builder) {
-    // No class-path scan of the ~600 Kubernetes model classes listed as services: the agent
-    // reads typed resources only (about a second and 10 MiB of metaspace at start-up).
-    return builder.withKubernetesSerialization(new KubernetesSerialization(new ObjectMapper(), false))
+    return builder.withKubernetesSerialization(serialization())
         .editOrNewConfig()
         .withRequestRetryBackoffLimit(1)
         .withRequestRetryBackoffInterval(500)
         .withConnectionTimeout(5_000)
         .withRequestTimeout(10_000)
         .endConfig();
+  }
+
+  /**
+   * No class-path scan of the ~600 Kubernetes model classes listed as services: the agent reads
+   * typed resources only (about a second and 10 MiB of metaspace at start-up). But {@link Status}
+   * must be known: a watch that expires (410 Gone, after an API server restart or an etcd
+   * compaction) ends with an ERROR event holding a Status, and fabric8 recognises the 410 only
+   * when that object parses as a Status. Parsed as a generic resource, the informer retried the
+   * watch at the same expired resourceVersion forever, never listed again, and so never saw its
+   * policy deleted (found on a real API server by ApiServerOutageApiServerTest).
+   */
+  static KubernetesSerialization serialization() {
+    KubernetesSerialization serialization = new KubernetesSerialization(new ObjectMapper(), false);
+    serialization.registerKubernetesResource("v1", "Status", Status.class);
+    return serialization;
   }
 
   private synchronized KubernetesClient client() {

@@ -4,6 +4,7 @@ import io.tcptuning.testing.ProjectPaths;
 
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubeapitest.cert.CertManager;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -15,6 +16,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,24 +66,43 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
   }
 
   private final boolean auditLog;
+  private final boolean restartable;
   private Path dir;
   private KubeAPIServer server;
+  /** In {@link #restartable} mode: etcd and kube-apiserver started here rather than by kube-api-test. */
+  private Process etcd;
+  private Process apiServer;
+  private int etcdPort;
+  private int apiServerPort;
   private Path kubeconfig;
   private Config config;
   private KubernetesClient client;
   private Thread shutdownHook;
 
   public RealApiServer() {
-    this(false);
+    this(false, false);
   }
 
-  private RealApiServer(boolean auditLog) {
+  private RealApiServer(boolean auditLog, boolean restartable) {
     this.auditLog = auditLog;
+    this.restartable = restartable;
   }
 
   /** A server that writes an audit log of every request (level Metadata), read with {@link #auditEvents}. */
   public static RealApiServer withAuditLog() {
-    return new RealApiServer(true);
+    return new RealApiServer(true, false);
+  }
+
+  /**
+   * A server whose kube-apiserver can be stopped and started again ({@link #stopApiServer},
+   * {@link #startApiServer}) on the same port, certificates and etcd, to play an outage; with an
+   * audit log. kube-api-test's {@code KubeAPIServer} stops etcd with the API server and picks a
+   * new port on every start, so this mode starts both processes itself, with kube-api-test's
+   * certificates and the flags of its {@code KubeAPIServerProcess} and {@code EtcdProcess}, all
+   * on 127.0.0.1.
+   */
+  public static RealApiServer restartable() {
+    return new RealApiServer(true, true);
   }
 
   /** The directory holding kube-apiserver, etcd and kubectl, as kube-api-test looks them up. */
@@ -121,6 +143,10 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
     dir = Files.createTempDirectory("kube-api-test-");
     shutdownHook = new Thread(this::stopQuietly, "real-api-server-stop");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
+    if (restartable) {
+      startOwnProcesses(bin);
+      return;
+    }
     Files.createDirectories(dir.resolve("k8s"));
     Files.createSymbolicLink(dir.resolve("k8s").resolve(bin.getFileName()), bin);
     KubeAPIServerConfigBuilder builder =
@@ -133,8 +159,7 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
             // kube-api-test passes no --bind-address: the server would listen on every interface.
             .withApiServerFlag("--bind-address", "127.0.0.1");
     if (auditLog) {
-      Path policy = dir.resolve("audit-policy.yaml");
-      Files.writeString(policy, "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n");
+      Path policy = auditPolicy();
       builder.withApiServerFlag("--audit-policy-file", policy.toString()).withApiServerFlag("--audit-log-path", auditLogFile().toString());
     }
     server = new KubeAPIServer(builder.build());
@@ -169,10 +194,175 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
       server.stop();
       server = null;
     }
+    stopProcess(apiServer);
+    apiServer = null;
+    stopProcess(etcd);
+    etcd = null;
     if (dir != null) {
       deleteTree(dir);
       dir = null;
     }
+  }
+
+  // ---- restartable mode -----------------------------------------------------------------------
+
+  private void startOwnProcesses(Path bin) throws IOException {
+    new CertManager(dir.toString()).createCertificatesIfNeeded();
+    etcdPort = freePort();
+    int peerPort = freePort();
+    Path etcdData = Files.createDirectories(dir.resolve("etcd-data"));
+    etcd = new ProcessBuilder(bin.resolve("etcd").toString(),
+        "--data-dir", etcdData.toString(),
+        "--listen-client-urls", "http://127.0.0.1:" + etcdPort,
+        "--advertise-client-urls", "http://127.0.0.1:" + etcdPort,
+        "--initial-cluster", "default=http://127.0.0.1:" + peerPort,
+        "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPort,
+        "--listen-peer-urls", "http://127.0.0.1:" + peerPort)
+        .redirectErrorStream(true).redirectOutput(dir.resolve("etcd.log").toFile()).start();
+    apiServerPort = freePort();
+    String kubeconfigYaml = kubeconfigYaml();
+    kubeconfig = dir.resolve("kubeconfig");
+    Files.writeString(kubeconfig, kubeconfigYaml);
+    config = Config.fromKubeconfig(kubeconfigYaml);
+    client = new KubernetesClientBuilder().withConfig(config).build();
+    startApiServer();
+  }
+
+  /**
+   * Starts kube-apiserver (again) on the same port, etcd and certificates, with {@code extraFlags}
+   * added to this mode's flags (a later flag wins), and waits until it serves the default namespace.
+   */
+  public void startApiServer(String... extraFlags) {
+    if (!restartable) {
+      throw new IllegalStateException("only a restartable() server starts its kube-apiserver again");
+    }
+    if (apiServer != null && apiServer.isAlive()) {
+      throw new IllegalStateException("kube-apiserver is running");
+    }
+    CertManager certs = new CertManager(dir.toString());
+    List<String> command = new ArrayList<>(List.of(binaryDir().resolve("kube-apiserver").toString(),
+        "--bind-address", "127.0.0.1",
+        "--cert-dir", dir.toString(),
+        "--secure-port", Integer.toString(apiServerPort),
+        "--etcd-servers", "http://127.0.0.1:" + etcdPort,
+        "--authorization-mode", "RBAC",
+        "--service-account-issuer", "https://localhost",
+        "--service-account-signing-key-file", certs.getAPIServerKeyPath(),
+        "--service-account-key-file", certs.getAPIServerKeyPath(),
+        "--disable-admission-plugins", "ServiceAccount",
+        "--client-ca-file", certs.getClientCertPath(),
+        "--service-cluster-ip-range", "10.0.0.0/24",
+        "--allow-privileged",
+        "--audit-policy-file", auditPolicy().toString(),
+        "--audit-log-path", auditLogFile().toString()));
+    command.addAll(List.of(extraFlags));
+    try {
+      apiServer = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("kube-apiserver.log").toFile())).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      if (!apiServer.isAlive()) {
+        throw new IllegalStateException("kube-apiserver exited " + apiServer.exitValue() + "; see " + dir.resolve("kube-apiserver.log") + ":\n" + tail(dir.resolve("kube-apiserver.log")));
+      }
+      try {
+        if ("ok".equals(client.raw("/readyz")) && client.namespaces().withName("default").get() != null) {
+          return;
+        }
+      } catch (RuntimeException notYet) {
+        // connection refused or not ready: poll again
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("kube-apiserver not ready in 60 s:\n" + tail(dir.resolve("kube-apiserver.log")));
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /** Kills kube-apiserver (SIGKILL, as a crashed or partitioned server); etcd and its data stay. */
+  public void stopApiServer() {
+    if (!restartable) {
+      throw new IllegalStateException("only a restartable() server stops its kube-apiserver alone");
+    }
+    stopProcess(apiServer);
+  }
+
+  /** The port kube-apiserver serves HTTPS on, on 127.0.0.1 (the same across restarts in restartable mode). */
+  public int apiServerPort() {
+    return restartable ? apiServerPort : server == null ? -1 : Integer.parseInt(config.getMasterUrl().replaceAll(".*:([0-9]+)/?$", "$1"));
+  }
+
+  private Path auditPolicy() {
+    Path policy = dir.resolve("audit-policy.yaml");
+    if (!Files.exists(policy)) {
+      try {
+        Files.writeString(policy, AUDIT_POLICY);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return policy;
+  }
+
+  private String kubeconfigYaml() {
+    CertManager certs = new CertManager(dir.toString());
+    return String.join("\n",
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        "- name: real",
+        "  cluster:",
+        "    certificate-authority: " + certs.getAPIServerCertPath(),
+        "    server: https://127.0.0.1:" + apiServerPort,
+        "users:",
+        "- name: admin",
+        "  user:",
+        "    client-certificate: " + certs.getClientCertPath(),
+        "    client-key: " + certs.getClientKeyPath(),
+        "contexts:",
+        "- name: real",
+        "  context: {cluster: real, user: admin}",
+        "current-context: real",
+        "");
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void stopProcess(Process p) {
+    if (p == null) {
+      return;
+    }
+    p.destroyForcibly();
+    try {
+      p.waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  /** The CA file a client must trust: the API server's self-signed certificate. */
+  public Path caFile() {
+    return Path.of(new CertManager(dir.toString()).getAPIServerCertPath());
   }
 
   /** A client with the admin's identity (a client certificate in group system:masters). */
@@ -189,6 +379,8 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
   public Config config() {
     return config;
   }
+
+  private static final String AUDIT_POLICY = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n";
 
   private Path auditLogFile() {
     return dir.resolve("audit.log");
