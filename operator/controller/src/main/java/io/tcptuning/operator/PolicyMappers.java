@@ -30,11 +30,9 @@ public final class PolicyMappers {
 
   /** Node events: the policies selecting the node, now or at its previous event. */
   public static SecondaryToPrimaryMapper<Node> nodes(Cache<TcpTuningPolicy> policies) {
-    Map<String, Set<ResourceID>> previous = new ConcurrentHashMap<>();
-    return node -> {
-      Set<ResourceID> now = selecting(policies, NodeAssignment.labels(node));
-      return union(now, previous.put(node.getMetadata().getName(), now));
-    };
+    Map<String, Seen> previous = new ConcurrentHashMap<>();
+    return node -> answer(previous, node.getMetadata().getName(), node.getMetadata().getResourceVersion(),
+        () -> selecting(policies, NodeAssignment.labels(node)));
   }
 
   /**
@@ -42,17 +40,39 @@ public final class PolicyMappers {
    * in the node cache by the report's name, which is the node's), now or at the previous report.
    */
   public static SecondaryToPrimaryMapper<TcpTuningNodeState> nodeStates(Cache<TcpTuningPolicy> policies, Supplier<Cache<Node>> nodes) {
-    Map<String, Set<ResourceID>> previous = new ConcurrentHashMap<>();
+    Map<String, Seen> previous = new ConcurrentHashMap<>();
     return state -> {
       String nodeName = state.getMetadata().getName();
-      Set<ResourceID> now = new HashSet<>();
-      if (state.getStatus() != null && state.getStatus().getPolicy() != null) {
-        now.add(new ResourceID(state.getStatus().getPolicy()));
-      }
-      Optional<Node> node = nodes.get().get(new ResourceID(nodeName));
-      node.ifPresent(n -> now.addAll(selecting(policies, NodeAssignment.labels(n))));
-      return union(now, previous.put(nodeName, now));
+      return answer(previous, nodeName, state.getMetadata().getResourceVersion(), () -> {
+        Set<ResourceID> now = new HashSet<>();
+        if (state.getStatus() != null && state.getStatus().getPolicy() != null) {
+          now.add(new ResourceID(state.getStatus().getPolicy()));
+        }
+        Optional<Node> node = nodes.get().get(new ResourceID(nodeName));
+        node.ifPresent(n -> now.addAll(selecting(policies, NodeAssignment.labels(n))));
+        return now;
+      });
     };
+  }
+
+  /** What a mapper answered for one version of an object, and the policies it selected then. */
+  private record Seen(String resourceVersion, Set<ResourceID> now, Set<ResourceID> answer) {}
+
+  /**
+   * The policies of {@code now} and of the object's previous version. JOSDK may ask a mapper more
+   * than once about one event (its primary-to-secondary index, then the event itself), so one
+   * resourceVersion always gets one answer: had the first call already moved "previous" on, the
+   * second would forget the policy a relabelled node just left, and that policy would never
+   * recount it.
+   */
+  private static Set<ResourceID> answer(Map<String, Seen> previous, String name, String resourceVersion, Supplier<Set<ResourceID>> now) {
+    return previous.compute(name, (k, seen) -> {
+      if (seen != null && resourceVersion != null && resourceVersion.equals(seen.resourceVersion())) {
+        return seen;
+      }
+      Set<ResourceID> current = now.get();
+      return new Seen(resourceVersion, current, union(current, seen == null ? null : seen.now()));
+    }).answer();
   }
 
   /** Agent DaemonSet events: the policy named in its label. */

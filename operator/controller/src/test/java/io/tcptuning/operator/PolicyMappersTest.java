@@ -55,13 +55,22 @@ class PolicyMappersTest {
     return Stream.of(names).map(ResourceID::new).collect(java.util.stream.Collectors.toSet());
   }
 
+  private static Node version(Node n, String resourceVersion) {
+    n.getMetadata().setResourceVersion(resourceVersion);
+    return n;
+  }
+
   @Test
   void aNodeMapsToThePoliciesSelectingItNowAndBefore() {
     var mapper = PolicyMappers.nodes(policies);
-    assertThat(mapper.toPrimaryResourceIDs(node("n1", "role", "web"))).isEqualTo(ids("web", "all"));
-    // Relabelled: the policy that selected it before must recount too.
-    assertThat(mapper.toPrimaryResourceIDs(node("n1", "role", "db"))).isEqualTo(ids("web", "db", "all"));
-    assertThat(mapper.toPrimaryResourceIDs(node("n1", "role", "db"))).isEqualTo(ids("db", "all"));
+    assertThat(mapper.toPrimaryResourceIDs(version(node("n1", "role", "web"), "1"))).isEqualTo(ids("web", "all"));
+    // Relabelled: the policy that selected it before must recount too, however many times JOSDK
+    // asks about that one event (its index asks, then the event is propagated).
+    Node relabelled = version(node("n1", "role", "db"), "2");
+    assertThat(mapper.toPrimaryResourceIDs(relabelled)).isEqualTo(ids("web", "db", "all"));
+    assertThat(mapper.toPrimaryResourceIDs(relabelled)).isEqualTo(ids("web", "db", "all"));
+    // The next change of the node no longer concerns the policy it left.
+    assertThat(mapper.toPrimaryResourceIDs(version(node("n1", "role", "db"), "3"))).isEqualTo(ids("db", "all"));
     Node windows = node("n2");
     windows.getMetadata().getLabels().put("kubernetes.io/os", "windows");
     assertThat(mapper.toPrimaryResourceIDs(windows)).isEmpty();
@@ -72,10 +81,15 @@ class PolicyMappersTest {
     MapCache<Node> nodes = new MapCache<>(List.of(node("n1", "role", "db")));
     var mapper = PolicyMappers.nodeStates(policies, () -> nodes);
     TcpTuningNodeState r = report("n1", "legacy", 1, NodePhase.Applied);
+    r.getMetadata().setResourceVersion("1");
     assertThat(mapper.toPrimaryResourceIDs(r)).isEqualTo(ids("legacy", "db", "all"));
     TcpTuningNodeState next = report("n1", "db", 1, NodePhase.Applied);
+    next.getMetadata().setResourceVersion("2");
     assertThat(mapper.toPrimaryResourceIDs(next)).isEqualTo(ids("legacy", "db", "all"));
-    assertThat(mapper.toPrimaryResourceIDs(next)).isEqualTo(ids("db", "all"));
+    assertThat(mapper.toPrimaryResourceIDs(next)).as("asked again about the same event").isEqualTo(ids("legacy", "db", "all"));
+    TcpTuningNodeState later = report("n1", "db", 1, NodePhase.Applied);
+    later.getMetadata().setResourceVersion("3");
+    assertThat(mapper.toPrimaryResourceIDs(later)).isEqualTo(ids("db", "all"));
     // A report whose node is not (yet) in the cache still reaches its policy.
     assertThat(mapper.toPrimaryResourceIDs(report("n9", "web", 1, NodePhase.Applied))).isEqualTo(ids("web"));
   }
