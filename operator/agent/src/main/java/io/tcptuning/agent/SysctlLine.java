@@ -4,6 +4,7 @@ import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.SysctlStatus;
 import io.tcptuning.domain.Plan;
 import io.tcptuning.domain.PlannedSysctl;
+import io.tcptuning.domain.Sysctl;
 import io.tcptuning.node.ApplyResult;
 import io.tcptuning.node.SysctlOutcome;
 import java.util.List;
@@ -17,7 +18,7 @@ import java.util.Map;
  * @param actual the value read back; null when the file does not exist here
  */
 record SysctlLine(
-    io.tcptuning.domain.Sysctl sysctl, String original, String desired, String actual, SysctlState state, String reason, String message) {
+    Sysctl sysctl, String original, String desired, String actual, SysctlState state, String reason, String message) {
 
   static final String DRIFT_CORRECTED = "DriftCorrected";
 
@@ -55,7 +56,7 @@ record SysctlLine(
   }
 
   /** Enforce: what the applier did, with the originals it journaled. */
-  static List<SysctlLine> fromApply(ApplyResult result, Map<io.tcptuning.domain.Sysctl, String> originals) {
+  static List<SysctlLine> fromApply(ApplyResult result, Map<Sysctl, String> originals) {
     return result.sysctls().stream().map(o -> applied(o, originals.getOrDefault(o.sysctl(), o.before()))).toList();
   }
 
