@@ -22,6 +22,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Kernel", jsonPath = ".status.kernel", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Time-Wait", jsonPath = ".status.timeWait.total", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Pressure", jsonPath = ".status.timeWait.maxDestinationPressure", type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(name = "Worst-Pod", jsonPath = ".status.worstPod.pod", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Pod-Pressure", jsonPath = ".status.worstPod.maxDestinationPressure", type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(name = "Pods-Tuned", jsonPath = ".status.pods.tuned", type = AdditionalPrinterColumn.Type.INTEGER, priority = 1)
 @AdditionalPrinterColumn(name = "Applied", jsonPath = ".status.conditions[?(@.type==\"Applied\")].status", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class TcpTuningNodeState extends CustomResource<Void, TcpTuningNodeStateStatus> {}

@@ -32,6 +32,21 @@ public class TcpTuningNodeStateStatus {
   @JsonPropertyDescription("The TIME_WAIT census of the node's network namespace.")
   private TimeWait timeWait;
 
+  @JsonPropertyDescription("Network namespaces the census counted on the node: the node's own and every pod's.")
+  private Integer namespaces;
+
+  @JsonPropertyDescription("The pods with the worst TIME_WAIT pressure on the node, worst first (at most 10; none with zero).")
+  private List<PodPressure> topPods = new ArrayList<>();
+
+  @JsonPropertyDescription("The node's worst pod by pressure to its hottest destination (absent when no pod holds TIME_WAIT).")
+  private PodPressure worstPod;
+
+  @JsonPropertyDescription("Pods the policy's podSelector and namespaceSelector select on this node, and how their tuning went.")
+  private PodCounts pods;
+
+  @JsonPropertyDescription("Sysctls not written in selected pods' namespaces, and why (at most 20).")
+  private List<PodRefusal> podRefusals = new ArrayList<>();
+
   @JsonPropertyDescription("One entry per sysctl of the policy.")
   private List<SysctlStatus> sysctls = new ArrayList<>();
 
@@ -95,6 +110,46 @@ public class TcpTuningNodeStateStatus {
 
   public void setTimeWait(TimeWait timeWait) {
     this.timeWait = timeWait;
+  }
+
+  public Integer getNamespaces() {
+    return namespaces;
+  }
+
+  public void setNamespaces(Integer namespaces) {
+    this.namespaces = namespaces;
+  }
+
+  public List<PodPressure> getTopPods() {
+    return topPods;
+  }
+
+  public void setTopPods(List<PodPressure> topPods) {
+    this.topPods = topPods == null ? new ArrayList<>() : new ArrayList<>(topPods);
+  }
+
+  public PodPressure getWorstPod() {
+    return worstPod;
+  }
+
+  public void setWorstPod(PodPressure worstPod) {
+    this.worstPod = worstPod;
+  }
+
+  public PodCounts getPods() {
+    return pods;
+  }
+
+  public void setPods(PodCounts pods) {
+    this.pods = pods;
+  }
+
+  public List<PodRefusal> getPodRefusals() {
+    return podRefusals;
+  }
+
+  public void setPodRefusals(List<PodRefusal> podRefusals) {
+    this.podRefusals = podRefusals == null ? new ArrayList<>() : new ArrayList<>(podRefusals);
   }
 
   public List<SysctlStatus> getSysctls() {

@@ -24,6 +24,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Refused", jsonPath = ".status.nodes.refused", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Failed", jsonPath = ".status.nodes.failed", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Max-Pressure", jsonPath = ".status.maxPressure", type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(name = "Pods-Tuned", jsonPath = ".status.pods.tuned", type = AdditionalPrinterColumn.Type.INTEGER, priority = 1)
+@AdditionalPrinterColumn(name = "Worst-Pod", jsonPath = ".status.worstPod.pod", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+@AdditionalPrinterColumn(name = "Pod-Pressure", jsonPath = ".status.worstPod.maxDestinationPressure", type = AdditionalPrinterColumn.Type.NUMBER, priority = 1)
 @AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class TcpTuningPolicy extends CustomResource<TcpTuningPolicySpec, TcpTuningPolicyStatus> {

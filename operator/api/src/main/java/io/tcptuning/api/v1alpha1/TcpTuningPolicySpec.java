@@ -18,6 +18,19 @@ public class TcpTuningPolicySpec {
   private LabelSelector nodeSelector;
 
   @JsonPropertyDescription(
+      "Pods whose own network namespaces this policy tunes too (a label selector over pod labels)."
+          + " Absent, together with namespaceSelector, means the node's namespace only. Pods with"
+          + " hostNetwork share the node's namespace and are never selected by it. A sysctl that a"
+          + " pod sets itself in securityContext.sysctls is left alone.")
+  private LabelSelector podSelector;
+
+  @JsonPropertyDescription(
+      "Namespaces (by their labels) whose pods this policy tunes. With podSelector, a pod must match"
+          + " both; alone, every pod of a matching namespace is selected. Absent, together with"
+          + " podSelector, means the node's namespace only.")
+  private LabelSelector namespaceSelector;
+
+  @JsonPropertyDescription(
       "Where policies overlap on a node, the highest priority wins; ties go to the oldest policy,"
           + " then to the name in alphabetical order. The other policies count that node as superseded.")
   @Min(PolicyBounds.PRIORITY_MIN)
@@ -54,6 +67,27 @@ public class TcpTuningPolicySpec {
 
   public void setNodeSelector(LabelSelector nodeSelector) {
     this.nodeSelector = nodeSelector;
+  }
+
+  public LabelSelector getPodSelector() {
+    return podSelector;
+  }
+
+  public void setPodSelector(LabelSelector podSelector) {
+    this.podSelector = podSelector;
+  }
+
+  public LabelSelector getNamespaceSelector() {
+    return namespaceSelector;
+  }
+
+  public void setNamespaceSelector(LabelSelector namespaceSelector) {
+    this.namespaceSelector = namespaceSelector;
+  }
+
+  /** Whether the policy reaches into pods' network namespaces (either pod selector present). */
+  public boolean selectsPods() {
+    return podSelector != null || namespaceSelector != null;
   }
 
   public Integer getPriority() {

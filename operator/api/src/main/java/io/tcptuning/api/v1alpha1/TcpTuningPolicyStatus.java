@@ -28,6 +28,12 @@ public class TcpTuningPolicyStatus {
   @JsonPropertyDescription("The node with the worst pressure.")
   private String maxPressureNode;
 
+  @JsonPropertyDescription("Pods selected by podSelector and namespaceSelector over all nodes, and how their tuning went.")
+  private PodCounts pods;
+
+  @JsonPropertyDescription("The pod with the worst TIME_WAIT pressure in the cluster, with its node.")
+  private PodPressure worstPod;
+
   @JsonPropertyDescription("Refusals over the nodes, one entry per sysctl and reason.")
   private List<RefusalSummary> refusals = new ArrayList<>();
 
@@ -71,6 +77,22 @@ public class TcpTuningPolicyStatus {
     this.maxPressureNode = maxPressureNode;
   }
 
+  public PodCounts getPods() {
+    return pods;
+  }
+
+  public void setPods(PodCounts pods) {
+    this.pods = pods;
+  }
+
+  public PodPressure getWorstPod() {
+    return worstPod;
+  }
+
+  public void setWorstPod(PodPressure worstPod) {
+    this.worstPod = worstPod;
+  }
+
   public List<RefusalSummary> getRefusals() {
     return refusals;
   }
@@ -87,12 +109,14 @@ public class TcpTuningPolicyStatus {
         && Objects.equals(nodes, s.nodes)
         && Objects.equals(maxPressure, s.maxPressure)
         && Objects.equals(maxPressureNode, s.maxPressureNode)
+        && Objects.equals(pods, s.pods)
+        && Objects.equals(worstPod, s.worstPod)
         && Objects.equals(refusals, s.refusals);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(observedGeneration, conditions, nodes, maxPressure, maxPressureNode, refusals);
+    return Objects.hash(observedGeneration, conditions, nodes, maxPressure, maxPressureNode, pods, worstPod, refusals);
   }
 
   /** Node counts of a policy. A node with refusals also counts as applied when the rest applied. */
