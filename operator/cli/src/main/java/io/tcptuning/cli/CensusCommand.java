@@ -126,12 +126,12 @@ public final class CensusCommand implements Callable<Integer> {
     out.printf(fmt, "Source", r.source().equals("netlink") ? "netlink (SOCK_DIAG, as ss)" : "/proc/net/tcp and tcp6");
     out.printf(fmt, "TIME_WAIT sockets", String.format(Locale.ROOT, "%,d", r.timeWaitTotal()));
     out.printf(fmt, "Ephemeral ports", String.format(Locale.ROOT, "%d-%d (%,d ports)", r.portRange().min(), r.portRange().max(), r.portRange().size()));
-    out.printf(fmt, "Node pressure", percent(r.pressure()) + "  (all TIME_WAIT / range: an upper bound)");
+    out.printf(fmt, "Node pressure", ratio(r.pressure()) + "  (all TIME_WAIT / range, 1.0 = full: an upper bound)");
     if (r.topDestinations().isEmpty()) {
       out.printf(fmt, "Worst destination", "none (no socket holds an ephemeral port)");
     } else {
       Destination d = r.topDestinations().getFirst();
-      out.printf(fmt, "Worst destination", percent(d.pressure()) + String.format(Locale.ROOT, "  (%,d sockets to %s)", d.sockets(), d.address()));
+      out.printf(fmt, "Worst destination", ratio(d.pressure()) + String.format(Locale.ROOT, "  (%,d sockets to %s)", d.sockets(), d.address()));
     }
     out.printf(
         fmt,
@@ -153,11 +153,15 @@ public final class CensusCommand implements Callable<Integer> {
     int width = Math.max("DESTINATION".length(), r.topDestinations().stream().mapToInt(d -> d.address().length()).max().orElse(0));
     out.printf("  %-" + width + "s  %10s  %8s%n", "DESTINATION", "SOCKETS", "PRESSURE");
     for (Destination d : r.topDestinations()) {
-      out.printf(Locale.ROOT, "  %-" + width + "s  %,10d  %8s%n", d.address(), d.sockets(), percent(d.pressure()));
+      out.printf(Locale.ROOT, "  %-" + width + "s  %,10d  %8s%n", d.address(), d.sockets(), ratio(d.pressure()));
     }
   }
 
-  private static String percent(double fraction) {
-    return String.format(Locale.ROOT, "%.2f%%", fraction * 100);
+  /**
+   * Pressure as the fraction status and metrics carry (1.0 = the port range is full), never as a
+   * percentage: one unit wherever a user meets it.
+   */
+  static String ratio(double fraction) {
+    return String.format(Locale.ROOT, "%.4f", fraction);
   }
 }
