@@ -224,13 +224,13 @@ class TimeWaitCensusNamespaceTest {
   }
 
   @Test
-  void cliTableShowsTheHottestDestinationsAsPercentages() {
+  void cliTableShowsTheHottestDestinationsAsFractionsOfTheRange() {
     assertThat(cliTable)
         .contains("TIME_WAIT sockets    4,300")
         .contains("30000-60999 (31,000 ports)")
         .contains("Top destinations (3 of 5)")
-        .containsPattern("127\\.0\\.0\\.1:7001 +1,500 +4\\.84%")
-        .containsPattern("\\[::1]:7003 +900 +2\\.90%")
+        .containsPattern("127\\.0\\.0\\.1:7001 +1,500 +0\\.0484")
+        .containsPattern("\\[::1]:7003 +900 +0\\.0290")
         .containsPattern("Listening ports +40000");
   }
 }
