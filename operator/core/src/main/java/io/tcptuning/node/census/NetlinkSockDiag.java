@@ -1,12 +1,9 @@
 package io.tcptuning.node.census;
 
-import io.tcptuning.node.Libc;
-
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import io.tcptuning.node.NetlinkSocket;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,22 +22,10 @@ import java.nio.ByteOrder;
 final class NetlinkSockDiag implements AutoCloseable {
   private static final int AF_INET = 2;
   private static final int AF_INET6 = 10;
-  private static final int AF_NETLINK = 16;
-  private static final int SOCK_RAW = 3;
-  private static final int SOCK_CLOEXEC = 0x80000;
-  private static final int NETLINK_SOCK_DIAG = 4;
   private static final int IPPROTO_TCP = 6;
-  private static final int SOL_SOCKET = 1;
-  private static final int SO_RCVTIMEO = 20;
 
-  private static final short NLMSG_ERROR = 2;
-  private static final short NLMSG_DONE = 3;
-  private static final short NLMSG_OVERRUN = 4;
   private static final short SOCK_DIAG_BY_FAMILY = 20;
-  private static final short NLM_F_REQUEST = 0x1;
-  private static final short NLM_F_DUMP = 0x300;
 
-  private static final int NLMSG_HDRLEN = 16;
   private static final int INET_DIAG_REQ_V2_LEN = 56;
   /** struct inet_diag_msg: family, state, timer, retrans, sockid (48 bytes), 5 x u32. */
   private static final int INET_DIAG_MSG_LEN = 72;
@@ -55,70 +40,21 @@ final class NetlinkSockDiag implements AutoCloseable {
   static final int LISTEN_ONLY = 1 << SocketTally.TCP_LISTEN;
   static final int TIME_WAIT_ONLY = 1 << SocketTally.TCP_TIME_WAIT;
 
-  /** Big enough for the largest skb a netlink dump hands out (32 KiB), with room to spare. */
-  private static final int RECV_BUFFER = 128 * 1024;
-  private static final long RECV_TIMEOUT_SECONDS = 10;
-
   private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
   private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
   private static final ValueLayout.OfLong BE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
+  private final NetlinkSocket socket;
   private final Arena arena = Arena.ofConfined();
-  private final MemorySegment capture = arena.allocate(Libc.CAPTURE_LAYOUT);
-  private final MemorySegment request = arena.allocate(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN, 8);
-  private final MemorySegment kernel = arena.allocate(12, 4);
-  private final MemorySegment buffer = arena.allocate(RECV_BUFFER, 8);
-  private final int fd;
-  private int sequence;
+  private final MemorySegment request = arena.allocate(INET_DIAG_REQ_V2_LEN, 8);
 
-  private NetlinkSockDiag(int fd) {
-    this.fd = fd;
+  private NetlinkSockDiag(NetlinkSocket socket) {
+    this.socket = socket;
   }
 
   /** Opens a sock_diag socket in the calling thread's network namespace. */
   static NetlinkSockDiag open() throws IOException {
-    try (Arena setup = Arena.ofConfined()) {
-      MemorySegment capture = setup.allocate(Libc.CAPTURE_LAYOUT);
-      int fd = (int) Libc.SOCKET.invokeExact(capture, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-      if (fd < 0) {
-        throw new IOException("socket(AF_NETLINK, NETLINK_SOCK_DIAG) failed, errno " + Libc.errno(capture));
-      }
-      var diag = new NetlinkSockDiag(fd);
-      try {
-        diag.configure();
-      } catch (IOException | RuntimeException e) {
-        diag.close();
-        throw e;
-      }
-      return diag;
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IOException("netlink socket setup failed", t);
-    }
-  }
-
-  private void configure() throws IOException {
-    try {
-      // sockaddr_nl {nl_family, nl_pad, nl_pid = 0 (kernel assigns), nl_groups = 0}: used to
-      // bind and as the destination (the kernel is pid 0).
-      kernel.fill((byte) 0);
-      kernel.set(JAVA_SHORT, 0, (short) AF_NETLINK);
-      if ((int) Libc.BIND.invokeExact(capture, fd, kernel, (int) kernel.byteSize()) != 0) {
-        throw new IOException("bind(netlink) failed, errno " + Libc.errno(capture));
-      }
-      // A receive timeout so a misbehaving kernel cannot hang the agent's census loop.
-      MemorySegment timeval = arena.allocate(16, 8);
-      timeval.set(JAVA_LONG, 0, RECV_TIMEOUT_SECONDS);
-      timeval.set(JAVA_LONG, 8, 0L);
-      if ((int) Libc.SETSOCKOPT.invokeExact(capture, fd, SOL_SOCKET, SO_RCVTIMEO, timeval, 16) != 0) {
-        throw new IOException("setsockopt(SO_RCVTIMEO) failed, errno " + Libc.errno(capture));
-      }
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IOException("netlink socket setup failed", t);
-    }
+    return new NetlinkSockDiag(NetlinkSocket.open(NetlinkSocket.NETLINK_SOCK_DIAG, "sock_diag"));
   }
 
   /** Listeners first, then every other state, IPv4 and IPv6. */
@@ -131,51 +67,19 @@ final class NetlinkSockDiag implements AutoCloseable {
 
   /** One dump request for {@code family} and the kernel-side {@code states} bitmask. */
   void dump(int family, int states, SocketTally tally) throws IOException {
-    int seq = ++sequence;
-    send(family, states, seq);
-    while (true) {
-      long n = receive();
-      int off = 0;
-      while (off + NLMSG_HDRLEN <= n) {
-        int len = buffer.get(JAVA_INT, off);
-        short type = buffer.get(JAVA_SHORT, off + 4);
-        int msgSeq = buffer.get(JAVA_INT, off + 8);
-        if (len < NLMSG_HDRLEN || off + len > n) {
-          throw new IOException("malformed netlink message (length " + len + " at " + off + " of " + n + ")");
-        }
-        if (msgSeq == seq) {
-          switch (type) {
-            case SOCK_DIAG_BY_FAMILY -> {
-              if (len >= NLMSG_HDRLEN + INET_DIAG_MSG_LEN) {
-                parse(off + NLMSG_HDRLEN, tally);
-              }
-            }
-            case NLMSG_DONE -> {
-              // The payload of DONE is an int: a negative errno when the dump itself failed.
-              int status = len >= NLMSG_HDRLEN + 4 ? buffer.get(JAVA_INT, off + NLMSG_HDRLEN) : 0;
-              if (status < 0) {
-                throw new IOException("sock_diag dump failed, errno " + -status);
-              }
-              return;
-            }
-            case NLMSG_ERROR -> {
-              int error = len >= NLMSG_HDRLEN + 4 ? buffer.get(JAVA_INT, off + NLMSG_HDRLEN) : 0;
-              if (error != 0) {
-                throw new IOException("sock_diag request refused, errno " + -error);
-              }
-            }
-            case NLMSG_OVERRUN -> throw new IOException("netlink overrun: the dump lost data");
-            default -> {
-              // NLMSG_NOOP and anything newer: skip.
-            }
-          }
-        }
-        off += (len + 3) & ~3;
+    // struct inet_diag_req_v2: family, protocol, ext (none), pad, states, sockid (zero: any).
+    request.fill((byte) 0);
+    request.set(JAVA_BYTE, 0, (byte) family);
+    request.set(JAVA_BYTE, 1, (byte) IPPROTO_TCP);
+    request.set(JAVA_INT, 4, states);
+    socket.dump(SOCK_DIAG_BY_FAMILY, request, (type, buffer, msg, length) -> {
+      if (type == SOCK_DIAG_BY_FAMILY && length >= INET_DIAG_MSG_LEN) {
+        parse(buffer, msg, tally);
       }
-    }
+    });
   }
 
-  private void parse(long msg, SocketTally tally) {
+  private static void parse(MemorySegment buffer, long msg, SocketTally tally) {
     int family = buffer.get(JAVA_BYTE, msg + OFF_FAMILY) & 0xff;
     int state = buffer.get(JAVA_BYTE, msg + OFF_STATE) & 0xff;
     int localPort = buffer.get(BE_SHORT, msg + OFF_SPORT) & 0xffff;
@@ -190,65 +94,10 @@ final class NetlinkSockDiag implements AutoCloseable {
     }
   }
 
-  private void send(int family, int states, int seq) throws IOException {
-    request.fill((byte) 0);
-    request.set(JAVA_INT, 0, NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN);
-    request.set(JAVA_SHORT, 4, SOCK_DIAG_BY_FAMILY);
-    request.set(JAVA_SHORT, 6, (short) (NLM_F_REQUEST | NLM_F_DUMP));
-    request.set(JAVA_INT, 8, seq);
-    request.set(JAVA_INT, 12, 0);
-    // struct inet_diag_req_v2: family, protocol, ext (none), pad, states, sockid (zero: any).
-    request.set(JAVA_BYTE, NLMSG_HDRLEN, (byte) family);
-    request.set(JAVA_BYTE, NLMSG_HDRLEN + 1, (byte) IPPROTO_TCP);
-    request.set(JAVA_INT, NLMSG_HDRLEN + 4, states);
-    try {
-      while (true) {
-        long sent = (long) Libc.SENDTO.invokeExact(capture, fd, request, request.byteSize(), 0, kernel, (int) kernel.byteSize());
-        if (sent == request.byteSize()) {
-          return;
-        }
-        int errno = Libc.errno(capture);
-        if (sent < 0 && errno == Libc.EINTR) {
-          continue;
-        }
-        throw new IOException("sendto(netlink) failed: " + sent + ", errno " + errno);
-      }
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IOException("sendto(netlink) failed", t);
-    }
-  }
-
-  private long receive() throws IOException {
-    try {
-      while (true) {
-        long n = (long) Libc.RECV.invokeExact(capture, fd, buffer, buffer.byteSize(), 0);
-        if (n > 0) {
-          return n;
-        }
-        int errno = Libc.errno(capture);
-        if (n < 0 && errno == Libc.EINTR) {
-          continue;
-        }
-        if (n < 0 && errno == Libc.EAGAIN) {
-          throw new IOException("no netlink reply within " + RECV_TIMEOUT_SECONDS + "s");
-        }
-        throw new IOException(n == 0 ? "netlink socket closed mid-dump" : "recv(netlink) failed, errno " + errno);
-      }
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IOException("recv(netlink) failed", t);
-    }
-  }
-
   @Override
   public void close() {
     try {
-      int ignored = (int) Libc.CLOSE.invokeExact(capture, fd);
-    } catch (Throwable t) {
-      // Nothing sensible to do about a failed close of a netlink socket.
+      socket.close();
     } finally {
       arena.close();
     }
