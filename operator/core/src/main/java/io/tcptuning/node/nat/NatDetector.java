@@ -21,8 +21,10 @@ import java.util.function.Function;
  * with the list of what was checked when every source could be read and none did; null when a
  * source could not be read and nothing else showed NAT.
  *
- * <p>Not inspected: nftables rule sets (only visible over NFNETLINK). They are caught indirectly
- * through the nft NAT modules and through translated conntrack entries once traffic flowed.
+ * <p>Sources, in order: the legacy iptables tables ({@code /proc/net/ip_tables_names} and
+ * {@code ip6_tables_names}), the nftables rule set over netlink (where kube-proxy's nftables mode,
+ * Cilium and iptables-nft keep NAT, invisible in those files), the NAT kernel modules
+ * (host-wide), translated conntrack entries, and whether this runs in a Kubernetes pod.
  */
 public final class NatDetector {
   /** Modules that only get loaded when something sets up NAT (or IPVS, which rewrites too). */
@@ -43,18 +45,26 @@ public final class NatDetector {
           "xt_nat",
           "ip_vs");
 
+  /** Evidence lists at most this many chains or rules, then says how many more there are. */
+  static final int MAX_LISTED = 3;
+
   private final Path procRoot;
   private final Function<String, String> env;
+  private final NftablesReader nftables;
 
-  /** Inspects {@code procRoot} (normally {@code /proc}) and the process environment. */
+  /**
+   * Inspects {@code procRoot} (normally {@code /proc}), the process environment and the calling
+   * thread's nftables rule set.
+   */
   public NatDetector(Path procRoot) {
-    this(procRoot, System::getenv);
+    this(procRoot, System::getenv, NftablesReader.system());
   }
 
-  /** Inspects {@code procRoot} and the given environment lookup (fixtures feed both). */
-  public NatDetector(Path procRoot, Function<String, String> env) {
+  /** Inspects {@code procRoot}, the given environment lookup and rule set reader (fixtures feed all three). */
+  NatDetector(Path procRoot, Function<String, String> env, NftablesReader nftables) {
     this.procRoot = procRoot;
     this.env = env;
+    this.nftables = nftables;
   }
 
   /** The verdict for the calling thread's network namespace. */
@@ -70,6 +80,7 @@ public final class NatDetector {
     }
     natTable(f, net.resolve("ip_tables_names"), "iptables");
     natTable(f, net.resolve("ip6_tables_names"), "ip6tables");
+    nftables(f);
     modules(f, procRoot.resolve("modules"));
     conntrack(f, net.resolve("nf_conntrack"));
     kubernetes(f);
@@ -98,6 +109,50 @@ public final class NatDetector {
       f.checked.add("no " + tool + " (legacy) tables at all (" + shown + " absent)");
     } catch (IOException e) {
       f.unreadable.add("cannot read " + shown + ": " + IoErrors.reason(e));
+    }
+  }
+
+  private void nftables(Findings f) {
+    NftRuleset r;
+    try {
+      r = nftables.read();
+    } catch (IOException | RuntimeException e) {
+      f.unreadable.add("cannot read the nftables rule set: " + IoErrors.reason(e));
+      return;
+    }
+    String via = " (" + r.source() + ")";
+    if (!r.kernelSupport()) {
+      f.checked.add("no nftables in this kernel" + via);
+      return;
+    }
+    if (!r.natChains().isEmpty()) {
+      for (NftRuleset.Chain c : r.natChains().stream().limit(MAX_LISTED).toList()) {
+        f.evidence.add("nftables table " + c.family() + " " + c.table() + ": chain " + c.name() + " type nat hook " + c.hook() + via);
+      }
+      more(f, r.natChains().size(), "nat chain", via);
+      return;
+    }
+    if (!r.natRules().isEmpty()) {
+      for (NftRuleset.NatRule rule : r.natRules().stream().limit(MAX_LISTED).toList()) {
+        f.evidence.add("nftables table " + rule.family() + " " + rule.table() + ": chain " + rule.chain() + " has a " + rule.statement()
+            + " rule (handle " + rule.handle() + ")" + via);
+      }
+      more(f, r.natRules().size(), "NAT rule", via);
+      return;
+    }
+    if (r.tables().isEmpty()) {
+      f.checked.add("nftables: no tables" + via);
+      return;
+    }
+    int n = r.tables().size();
+    String names = r.tables().stream().limit(5).map(NftRuleset.Table::toString).reduce((a, b) -> a + ", " + b).orElse("");
+    f.checked.add("nftables: no nat chain" + (r.rulesInspected() ? " and no NAT rule" : "") + " in " + n + (n == 1 ? " table" : " tables")
+        + " (" + names + (n > 5 ? ", ..." : "") + ")" + via);
+  }
+
+  private static void more(Findings f, int found, String what, String via) {
+    if (found > MAX_LISTED) {
+      f.evidence.add("nftables: " + (found - MAX_LISTED) + " more " + what + (found - MAX_LISTED == 1 ? "" : "s") + via);
     }
   }
 

@@ -1,12 +1,14 @@
 package io.tcptuning.node.nat;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tcptuning.domain.NatVerdict;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,8 +24,11 @@ class NatDetectorTest {
     }
   }
 
+  /** What a node without nftables tables shows. */
+  static final NftablesReader NO_TABLES = () -> new NftRuleset.Builder().build("netlink");
+
   private static NatVerdict inspect(Path root) {
-    return new NatDetector(root, Map.<String, String>of()::get).inspect();
+    return new NatDetector(root, Map.<String, String>of()::get, NO_TABLES).inspect();
   }
 
   @Test
@@ -65,7 +70,7 @@ class NatDetectorTest {
 
   @Test
   void kubernetesPodIsEvidence() {
-    var v = new NatDetector(fixture("nothing"), Map.of("KUBERNETES_SERVICE_HOST", "10.96.0.1")::get).inspect();
+    var v = new NatDetector(fixture("nothing"), Map.of("KUBERNETES_SERVICE_HOST", "10.96.0.1")::get, NO_TABLES).inspect();
     assertThat(v.detected()).isTrue();
     assertThat(v.evidence()).singleElement().asString().contains("KUBERNETES_SERVICE_HOST=10.96.0.1");
   }
@@ -107,5 +112,84 @@ class NatDetectorTest {
     assertThat(ConntrackLine.describeIfTranslated(
             "ipv6     10 tcp      6 117 TIME_WAIT src=fd00::5 dst=2001:db8::1 sport=40000 dport=443 src=2001:db8::1 dst=2001:db8::ff sport=443 dport=61000 [ASSURED] use=1"))
         .isEqualTo("tcp [fd00::5]:40000 -> [2001:db8::1]:443, reply from [2001:db8::1]:443 to [2001:db8::ff]:61000");
+  }
+
+  private static NatVerdict withNftables(NftablesReader reader) {
+    return new NatDetector(fixture("nothing"), Map.<String, String>of()::get, reader).inspect();
+  }
+
+  @Test
+  void nftablesNatChainsAreEvidenceNamedAsNftNamesThem() {
+    var chains = new java.util.ArrayList<NftRuleset.Chain>();
+    for (String hook : List.of("prerouting", "output", "postrouting", "input", "prerouting")) {
+      chains.add(new NftRuleset.Chain("inet", "kube-proxy", "nat-" + hook, "nat", hook));
+    }
+    var v = withNftables(() -> new NftRuleset("netlink", true, List.of(new NftRuleset.Table("inet", "kube-proxy")), chains, List.of(), false));
+    assertThat(v.detected()).isTrue();
+    assertThat(v.evidence()).containsExactly(
+        "nftables table inet kube-proxy: chain nat-prerouting type nat hook prerouting (netlink)",
+        "nftables table inet kube-proxy: chain nat-output type nat hook output (netlink)",
+        "nftables table inet kube-proxy: chain nat-postrouting type nat hook postrouting (netlink)",
+        "nftables: 2 more nat chains (netlink)");
+  }
+
+  @Test
+  void nftablesNatRulesAreEvidenceWhenNoChainIsANatChain() throws IOException {
+    var v = withNftables(() -> NftablesMessagesTest.replay("filter-only.hex"));
+    assertThat(v.detected()).isTrue();
+    assertThat(v.evidence()).containsExactly("nftables table inet filt: chain helper has a masquerade rule (handle 5) (netlink)");
+  }
+
+  @Test
+  void nftablesWithoutNatSaysWhatItLookedAt() {
+    var tables = List.of(new NftRuleset.Table("inet", "filter"), new NftRuleset.Table("ip", "mangle"), new NftRuleset.Table("ip6", "raw"));
+    var v = withNftables(() -> new NftRuleset("nft -j list ruleset", true, tables, List.of(), List.of(), true));
+    assertThat(v.detected()).isFalse();
+    assertThat(v.evidence()).contains("nftables: no nat chain and no NAT rule in 3 tables (inet filter, ip mangle, ip6 raw) (nft -j list ruleset)");
+    assertThat(withNftables(() -> new NftRuleset.Builder().build("netlink")).evidence()).contains("nftables: no tables (netlink)");
+    assertThat(withNftables(() -> NftRuleset.unsupported("netlink")).evidence()).contains("no nftables in this kernel (netlink)");
+    assertThat(withNftables(() -> NftRuleset.unsupported("netlink")).detected()).isFalse();
+  }
+
+  @Test
+  void anUnreadableRuleSetMakesTheVerdictUnknownUnlessSomethingElseShowsNat() {
+    NftablesReader refused = () -> {
+      throw new IOException("netlink refused: errno 1 (EPERM, operation not permitted), and nft is not installed");
+    };
+    var v = withNftables(refused);
+    assertThat(v.detected()).isNull();
+    assertThat(v.evidence().getFirst())
+        .isEqualTo("cannot read the nftables rule set: netlink refused: errno 1 (EPERM, operation not permitted), and nft is not installed");
+    assertThat(new NatDetector(fixture("nat-table"), Map.<String, String>of()::get, refused).inspect().detected()).isTrue();
+    NftablesReader broken = () -> {
+      throw new IllegalStateException("parser bug");
+    };
+    assertThat(withNftables(broken).evidence().getFirst()).isEqualTo("cannot read the nftables rule set: parser bug");
+  }
+
+  @Test
+  void netlinkRefusedFallsBackToNftOnlyWhenRefusedAndInstalled() throws IOException {
+    NftablesReader eperm = () -> {
+      throw new io.tcptuning.node.NetlinkException("nf_tables request refused", 1);
+    };
+    assertThatThrownBy(() -> NftablesReader.read(eperm, java.util.Optional::empty)).isInstanceOf(IOException.class)
+        .hasMessage("netlink refused: errno 1 (EPERM, operation not permitted), and nft is not installed");
+    Path fake = tmp.resolve("nft");
+    Files.writeString(fake, "#!/bin/sh\necho '{\"nftables\": [{\"chain\": {\"family\": \"ip\", \"table\": \"nat\", \"name\": \"POSTROUTING\", \"type\": \"nat\", \"hook\": \"postrouting\"}}]}'\n");
+    fake.toFile().setExecutable(true);
+    NftRuleset viaNft = NftablesReader.read(eperm, () -> java.util.Optional.of(fake));
+    assertThat(viaNft.source()).isEqualTo("nft -j list ruleset");
+    assertThat(viaNft.natChains()).hasSize(1);
+    // Refused for another reason than permission: no fallback, the netlink error is the answer.
+    NftablesReader einval = () -> {
+      throw new io.tcptuning.node.NetlinkException("nf_tables dump failed", 22);
+    };
+    assertThatThrownBy(() -> NftablesReader.read(einval, () -> java.util.Optional.of(fake)))
+        .hasMessage("nf_tables over netlink: nf_tables dump failed: errno 22 (EINVAL, invalid argument)");
+    // A JVM without native access cannot use netlink at all: nft is asked instead.
+    NftablesReader noNative = () -> {
+      throw new UnsatisfiedLinkError("libc has no socket");
+    };
+    assertThat(NftablesReader.read(noNative, () -> java.util.Optional.of(fake)).natChains()).hasSize(1);
   }
 }
