@@ -93,6 +93,7 @@ public final class Agent implements AutoCloseable {
 
   private MetricsHttpServer http;
   private AutoCloseable policyWatch;
+  private volatile String shutdownSummary;
 
   public Agent(AgentConfig config, Supplier<KubernetesClient> clientFactory, Clock clock) {
     this.config = config;
@@ -412,13 +413,44 @@ public final class Agent implements AutoCloseable {
         last.shutdownNow();
       }
     } else if (verdict != null) {
-      LOG.info("policy={} node={} shutting down ({}); the node stays tuned", config.policyName(), config.nodeName(), verdict);
+      shutdownSummary = leftBehind(lettingGo, phase, detail);
+      LOG.info("policy={} node={} shutting down ({}); {}", config.policyName(), config.nodeName(), verdict, shutdownSummary);
     }
     api.shutdownNow();
     if (http != null) {
       http.close();
     }
     reporter.close();
+  }
+
+  /** What the last shutdown said it left on the node, for tests; null before one or when it gave the node back. */
+  String shutdownSummary() {
+    return shutdownSummary;
+  }
+
+  /**
+   * What a shutdown that does not give the node back leaves on it, in words that are true for
+   * the state this run got to. Pure.
+   *
+   * @param gaveBack this run already tried to give the node back (the policy let go of it)
+   */
+  static String leftBehind(boolean gaveBack, NodePhase phase, String detail) {
+    String why = detail == null || detail.isBlank() ? "" : " (" + detail + ")";
+    if (gaveBack) {
+      return phase == NodePhase.Reverted
+          ? "the node was already given back to its original values"
+          : "giving the node back failed earlier" + why + "; the node is left as it is";
+    }
+    if (phase == null) {
+      return "the node is left as it is";
+    }
+    return switch (phase) {
+      case Applied -> "the node stays tuned";
+      case Planned -> "DryRun: this agent wrote nothing, the node keeps its own values";
+      case Superseded -> "another policy tunes this node; this agent wrote nothing";
+      case Failed -> "the last apply failed" + why + "; the node is left as it is";
+      default -> "the node is left as it is (" + phase + ")";
+    };
   }
 
   private PolicyVerdict verdictAtShutdown() {

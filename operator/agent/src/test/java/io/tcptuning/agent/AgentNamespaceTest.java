@@ -111,7 +111,8 @@ class AgentNamespaceTest {
   @Test
   void appliesReportsCorrectsDriftAndGivesTheNodeBackWhenThePolicyIsDeleted() throws Exception {
     TcpTuningPolicy policy = createPolicy("high-churn", 10, Mode.Enforce);
-    try (Agent agent = startAgent(policy)) {
+    Agent agent = startAgent(policy);
+    try (agent) {
       assertThat(ns.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("1");
       assertThat(ns.sysctl("net.ipv4.ip_local_port_range")).isEqualTo("10240 65535");
       assertThat(agent.phase()).isEqualTo(NodePhase.Applied);
@@ -156,12 +157,16 @@ class AgentNamespaceTest {
       Thread.sleep(600);
       assertThat(ns.sysctl("net.ipv4.tcp_fin_timeout")).isEqualTo("42");
     }
+    // The shutdown line tells the truth: the node was given back, it does not "stay tuned".
+    assertThat(agent.shutdownSummary()).isEqualTo("the node was already given back to its original values");
   }
 
   @Test
   void aRestartKeepsTheNodeTunedAndTheOriginals() throws Exception {
     TcpTuningPolicy policy = createPolicy("high-churn", 10, Mode.Enforce);
-    startAgent(policy).close();
+    Agent first = startAgent(policy);
+    first.close();
+    assertThat(first.shutdownSummary()).isEqualTo("the node stays tuned");
     assertThat(ns.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("1");
     try (Agent again = startAgent(policy)) {
       assertThat(again.phase()).isEqualTo(NodePhase.Applied);
@@ -179,24 +184,28 @@ class AgentNamespaceTest {
   void aSupersededAgentWritesNothing() throws Exception {
     createPolicy("urgent", 100, Mode.Enforce);
     TcpTuningPolicy low = createPolicy("high-churn", 10, Mode.Enforce);
-    try (Agent agent = startAgent(low)) {
+    Agent agent = startAgent(low);
+    try (agent) {
       assertThat(agent.phase()).isEqualTo(NodePhase.Superseded);
       assertThat(agent.ready()).isTrue();
       assertThat(ns.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("0");
       await().atMost(Duration.ofSeconds(10)).until(() -> nodeState() != null && nodeState().getStatus() != null);
       assertThat(nodeState().getStatus().getPhase()).isEqualTo(NodePhase.Superseded);
     }
+    assertThat(agent.shutdownSummary()).isEqualTo("another policy tunes this node; this agent wrote nothing");
     assertThat(ns.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("0");
   }
 
   @Test
   void dryRunPlansAndWritesNothing() throws Exception {
-    try (Agent agent = startAgent(createPolicy("observe", 0, Mode.DryRun))) {
+    Agent agent = startAgent(createPolicy("observe", 0, Mode.DryRun));
+    try (agent) {
       assertThat(agent.phase()).isEqualTo(NodePhase.Planned);
       await().atMost(Duration.ofSeconds(10)).until(() -> nodeState() != null && nodeState().getStatus() != null);
       assertThat(nodeState().getStatus().getSysctls()).extracting(s -> s.getName() + "=" + s.getState())
           .contains("net.ipv4.tcp_tw_reuse=Planned", "net.ipv4.tcp_timestamps=Unchanged");
     }
+    assertThat(agent.shutdownSummary()).isEqualTo("DryRun: this agent wrote nothing, the node keeps its own values");
     assertThat(ns.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("0");
     assertThat(ns.sysctl("net.ipv4.ip_local_port_range")).isEqualTo("40000 49999");
     assertThat(stateDir.resolve("originals.journal")).doesNotExist();
