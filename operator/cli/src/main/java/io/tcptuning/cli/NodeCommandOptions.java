@@ -61,12 +61,12 @@ final class NodeCommandOptions {
   /** {@code --persist} and {@code --sysctl-dir DIR} of apply. */
   static final class Persist {
     @Option(names = "--persist",
-        description = "Also write the values to /etc/sysctl.d/90-tcptune-POLICY.conf (see --sysctl-dir) so that they are set again at boot;"
-            + " revert removes the file. Not with --netns.")
+        description = "Also write the values to a file named 90-tcptune-POLICY.conf in /etc/sysctl.d (or --sysctl-dir),"
+            + " so that they are set again at boot; revert removes it. Not with --netns.")
     boolean persist;
 
     @Option(names = "--sysctl-dir", paramLabel = "DIR",
-        description = "Where --persist writes its file (default: /etc/sysctl.d).")
+        description = "The directory --persist writes its file to, /etc/sysctl.d unless given.")
     Path sysctlDir = PersistedSysctls.DEFAULT_DIR;
 
     /** The target of --persist, or empty without it. */
