@@ -76,7 +76,11 @@ public final class RevertCommand implements Callable<Integer> {
    */
   private Optional<String> goneOrReplaced() throws IOException {
     Optional<Long> now = netns.inodeNow();
-    List<OriginalsJournal.NamespaceJournal> recorded = OriginalsJournal.namespaceJournals(stateDir.stateDir).stream()
+    List<OriginalsJournal.NamespaceJournal> all = OriginalsJournal.namespaceJournals(stateDir.stateDir);
+    if (now.isPresent() && all.stream().anyMatch(j -> j.inode() == now.get())) {
+      return Optional.empty(); // the namespace there now has a journal: revert that one (its identity is checked under the lock)
+    }
+    List<OriginalsJournal.NamespaceJournal> recorded = all.stream()
         .filter(j -> j.entries().flatMap(OriginalsJournal.Entries::netns).map(n -> n.path().equals(netns.path)).orElse(false))
         .filter(j -> now.isEmpty() || j.inode() != now.get())
         .toList();

@@ -220,4 +220,46 @@ class NetnsOptionNamespaceTest {
     System.out.printf("netns: the re-created namespace %s the old inode%n", sameInode ? "got" : "did not get");
     assertThat(Files.readAllBytes(journal)).isEqualTo(journalBytes);
   }
+
+  @Test
+  void aPathThatNowHoldsAnotherNamespaceIsSaidAndTheNewNamespaceCanStillBeTunedAndReverted() throws Exception {
+    TestNamespace a = namespace("netns-old", "0", "40000 40999");
+    TestNamespace b = namespace("netns-new", "2", "30000 50999");
+    Map<Sysctl, String> startB = b.sysctls();
+    Path path = a.path();
+    // A process keeps the first namespace alive, so its inode cannot go to anyone else.
+    Process holder = a.builder(List.of("sleep", "120")).start();
+    try {
+      assertThat(cli("apply", "-f", policy.toString(), "--state-dir=" + stateDir, "--netns", path.toString()).exit()).isZero();
+      Path journalA = stateDir.resolve("originals-netns-" + NetNamespace.inode(path) + ".journal");
+      byte[] journalABytes = Files.readAllBytes(journalA);
+      // The name now holds the second namespace: unmount the first, bind the second in its place.
+      TestNamespace.runChecked(List.of("umount", path.toString()));
+      TestNamespace.runChecked(List.of("mount", "--bind", b.path().toString(), path.toString()));
+      try {
+        long inodeB = NetNamespace.inode(b.path());
+        assertThat(NetNamespace.inode(path)).isEqualTo(inodeB);
+
+        Run replaced = cli("revert", "--state-dir=" + stateDir, "--netns", path.toString());
+        assertThat(replaced.exit()).as(replaced.toString()).isEqualTo(Main.EXIT_FAILED);
+        assertThat(replaced.err()).contains("the journal " + journalA, path + " is net:[" + inodeB + "] now, another namespace",
+            "gone or was replaced");
+        assertThat(b.sysctls()).isEqualTo(startB);
+
+        // The namespace there now is tuned and reverted through the same path, with a journal of its own.
+        Run applied = cli("apply", "-f", policy.toString(), "--state-dir=" + stateDir, "--netns", path.toString());
+        assertThat(applied.exit()).as(applied.toString()).isZero();
+        assertThat(b.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("1");
+        Run reverted = cli("revert", "--state-dir=" + stateDir, "--netns", path.toString());
+        assertThat(reverted.exit()).as(reverted.toString()).isZero();
+        assertThat(b.sysctls()).isEqualTo(startB);
+        assertThat(stateDir.resolve("originals-netns-" + inodeB + ".journal")).doesNotExist();
+        assertThat(Files.readAllBytes(journalA)).as("the first namespace's journal is kept").isEqualTo(journalABytes);
+      } finally {
+        TestNamespace.runChecked(List.of("umount", path.toString()));
+      }
+    } finally {
+      holder.destroyForcibly().waitFor();
+    }
+  }
 }

@@ -223,6 +223,11 @@ public final class TestNamespace implements AutoCloseable {
     }
   }
 
+  /** Runs a command on the host (mount, umount of a test's own paths), failing when it fails. */
+  public static Result runChecked(List<String> command) throws IOException, InterruptedException {
+    return run(command).check();
+  }
+
   static Result run(List<String> command) throws IOException, InterruptedException {
     Path out = Files.createTempFile("tcptune-ns", ".out");
     Path err = Files.createTempFile("tcptune-ns", ".err");
