@@ -82,6 +82,8 @@ public final class Agent implements AutoCloseable {
   /** The plan of the last apply in Enforce mode: what drift is measured against. */
   private Plan lastApplied;
   private String detail;
+  /** Sysctls the last give-back left alone because someone changed them by hand, for the report. */
+  private List<String> changedByHand = List.of();
   private CensusReport lastCensus;
   private boolean lettingGo;
 
@@ -228,10 +230,21 @@ public final class Agent implements AutoCloseable {
     }
   }
 
+  /**
+   * Puts the journaled originals back. A sysctl someone changed by hand since the apply is left
+   * as it is (never forced): logged, and named in the Reverted report with reason ChangedByHand.
+   */
   private void giveBack(String why) throws IOException {
     RevertResult r = applier.revert(config.policyName());
     LOG.info("policy={} node={} {}: revert {} ({})", config.policyName(), config.nodeName(), why, r.outcome(), r.message());
+    for (SysctlOutcome o : r.sysctls()) {
+      if (o.status() == SysctlOutcome.Status.ChangedByHand) {
+        LOG.warn("policy={} node={} left {} alone: {}", config.policyName(), config.nodeName(), o.sysctl().dottedName(), o.message());
+      }
+    }
     sysctlLines = List.of();
+    changedByHand = r.sysctls().stream().filter(o -> o.status() == SysctlOutcome.Status.ChangedByHand)
+        .map(o -> o.sysctl().dottedName() + ": " + o.message()).toList();
     if (r.succeeded()) {
       setPhase(NodePhase.Reverted, "gave the node back (" + why + "): " + r.message());
     } else {
@@ -317,7 +330,7 @@ public final class Agent implements AutoCloseable {
     for (SysctlLine line : sysctlLines) {
       metrics.sysctl(line.sysctl(), line.actual(), line.state());
     }
-    TcpTuningNodeStateStatus status = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, tw, SysctlLine.toStatuses(sysctlLines), detail, lastWritten, now);
+    TcpTuningNodeStateStatus status = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, tw, SysctlLine.toStatuses(sysctlLines), detail, changedByHand, lastWritten, now);
     boolean due = force || NodeStatusFactory.materiallyDifferent(lastWritten, status)
         || !now.isBefore(lastWriteAt.plus(config.heartbeatInterval()));
     if (!due || !backoff.ready(now) || !writeInFlight.compareAndSet(false, true)) {
@@ -405,7 +418,7 @@ public final class Agent implements AutoCloseable {
           return null;
         }).get(15, TimeUnit.SECONDS);
         TcpTuningNodeStateStatus s = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, timeWait(lastCensus),
-            SysctlLine.toStatuses(sysctlLines), detail, lastWritten, clock.instant());
+            SysctlLine.toStatuses(sysctlLines), detail, changedByHand, lastWritten, clock.instant());
         api.submit(() -> reporter.write(s)).get(5, TimeUnit.SECONDS);
       } catch (Exception e) {
         LOG.warn("policy={} node={} give-back at shutdown incomplete: {}", config.policyName(), config.nodeName(), rootMessage(e));

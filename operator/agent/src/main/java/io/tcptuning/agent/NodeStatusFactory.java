@@ -22,6 +22,8 @@ import java.util.stream.Collectors;
 public final class NodeStatusFactory {
   public static final String APPLIED = "Applied";
   public static final String DEGRADED = "Degraded";
+  /** Degraded reason: giving the node back left sysctls someone changed by hand as they are. */
+  public static final String CHANGED_BY_HAND = "ChangedByHand";
 
   /** Pressure moves below this are noise, not news. */
   static final double PRESSURE_STEP = 0.05;
@@ -41,6 +43,25 @@ public final class NodeStatusFactory {
       String detail,
       TcpTuningNodeStateStatus previous,
       Instant now) {
+    return build(id, phase, kernel, nat, timeWait, sysctls, detail, List.of(), previous, now);
+  }
+
+  /**
+   * As above; {@code changedByHand} names the sysctls a give-back left alone because someone
+   * changed them after the apply ("net.ipv4.tcp_tw_reuse (applied 1, now 0: ...)"): a Reverted
+   * node with any reports Degraded, reason {@value #CHANGED_BY_HAND}.
+   */
+  public static TcpTuningNodeStateStatus build(
+      Identity id,
+      NodePhase phase,
+      String kernel,
+      NatVerdict nat,
+      TimeWait timeWait,
+      List<SysctlStatus> sysctls,
+      String detail,
+      List<String> changedByHand,
+      TcpTuningNodeStateStatus previous,
+      Instant now) {
     TcpTuningNodeStateStatus s = new TcpTuningNodeStateStatus();
     s.setPolicy(id.policy());
     s.setPolicyGeneration(id.policyGeneration());
@@ -51,7 +72,7 @@ public final class NodeStatusFactory {
     s.setTimeWait(timeWait);
     s.setSysctls(sysctls);
     List<Condition> before = previous == null ? null : previous.getConditions();
-    s.setConditions(List.of(applied(phase, sysctls, detail, before, now), degraded(phase, sysctls, detail, before, now)));
+    s.setConditions(List.of(applied(phase, sysctls, detail, before, now), degraded(phase, sysctls, detail, changedByHand, before, now)));
     s.setLastReportTime(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
     return s;
   }
@@ -66,9 +87,15 @@ public final class NodeStatusFactory {
     };
   }
 
-  private static Condition degraded(NodePhase phase, List<SysctlStatus> sysctls, String detail, List<Condition> before, Instant now) {
+  private static Condition degraded(
+      NodePhase phase, List<SysctlStatus> sysctls, String detail, List<String> changedByHand, List<Condition> before, Instant now) {
     if (phase == NodePhase.Failed) {
       return Conditions.of(DEGRADED, true, "SysctlWriteFailed", orSummary(detail, sysctls), null, before, now);
+    }
+    if (phase == NodePhase.Reverted && !changedByHand.isEmpty()) {
+      return Conditions.of(DEGRADED, true, CHANGED_BY_HAND,
+          "left as they are, changed by hand since apply (their originals stay in the journal): " + String.join("; ", changedByHand),
+          null, before, now);
     }
     List<SysctlStatus> refused = sysctls.stream().filter(x -> x.getState() == SysctlState.Refused).toList();
     if (!refused.isEmpty() && phase != NodePhase.Reverted && phase != NodePhase.Superseded) {

@@ -66,6 +66,8 @@ record SysctlLine(
       case AlreadySet, Restored -> SysctlState.Unchanged;
       case Refused, Missing -> SysctlState.Refused;
       case Failed, RolledBack, NotAttempted -> SysctlState.Failed;
+      // Only a give-back leaves a sysctl alone, and given-back sysctls are not plan lines.
+      case ChangedByHand -> SysctlState.Unchanged;
     };
     return new SysctlLine(o.sysctl(), original, o.target(), o.after(), st, o.reason(), o.message());
   }

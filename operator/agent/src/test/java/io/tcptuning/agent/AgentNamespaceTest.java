@@ -91,8 +91,12 @@ class AgentNamespaceTest {
   }
 
   Agent startAgent(TcpTuningPolicy policy) throws Exception {
+    return startAgent(policy, Duration.ofMillis(200));
+  }
+
+  Agent startAgent(TcpTuningPolicy policy, Duration censusInterval) throws Exception {
     AgentConfig config = new AgentConfig(NODE, policy.getMetadata().getName(), policy.getMetadata().getGeneration() == null ? 1 : policy.getMetadata().getGeneration(),
-        policy.getSpec(), stateDir, Duration.ofMillis(200), Duration.ofHours(1), 0, Optional.of(ns.path()));
+        policy.getSpec(), stateDir, censusInterval, Duration.ofHours(1), 0, Optional.of(ns.path()));
     Agent agent = new Agent(config, () -> api.newClient(NodeStateReporter::tuned), Clock.systemUTC());
     agent.start();
     return agent;
@@ -240,4 +244,36 @@ class AgentNamespaceTest {
     api.start();
   }
 
+
+  @Test
+  void onDeletionAValueChangedByHandSinceApplyIsLeftAloneAndReported() throws Exception {
+    TcpTuningPolicy policy = createPolicy("high-churn", 10, Mode.Enforce);
+    // A census interval longer than the test: no drift correction puts the hand-set value back first.
+    try (Agent agent = startAgent(policy, Duration.ofHours(1))) {
+      assertThat(ns.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("1");
+      // After the apply, someone sets reuse by hand (applied 1, original 0).
+      ns.setSysctl("net.ipv4.tcp_tw_reuse", "2");
+
+      client.resource(policy).delete();
+      await().atMost(Duration.ofSeconds(10)).until(() -> nodeState().getStatus().getPhase() == NodePhase.Reverted);
+
+      assertThat(ns.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("2");
+      assertThat(ns.sysctl("net.ipv4.ip_local_port_range")).isEqualTo("40000 49999");
+      var conditions = nodeState().getStatus().getConditions();
+      assertThat(conditions).filteredOn(c -> c.getType().equals("Applied")).singleElement().satisfies(c -> {
+        assertThat(c.getReason()).isEqualTo("Reverted");
+        assertThat(c.getMessage()).contains("left 1 changed by hand", "net.ipv4.tcp_tw_reuse");
+      });
+      assertThat(conditions).filteredOn(c -> c.getType().equals("Degraded")).singleElement().satisfies(c -> {
+        assertThat(c.getStatus()).isEqualTo("True");
+        assertThat(c.getReason()).isEqualTo("ChangedByHand");
+        assertThat(c.getMessage()).contains("net.ipv4.tcp_tw_reuse: changed by hand since apply: applied 1, now 2 (original 0)");
+      });
+      // The journal keeps the original of what was left alone, and nothing else.
+      assertThat(java.nio.file.Files.readString(stateDir.resolve("originals.journal")))
+          .contains("sysctl net.ipv4.tcp_tw_reuse=0\napplied net.ipv4.tcp_tw_reuse=1\n").doesNotContain("ip_local_port_range");
+      assertThat(agent.phase()).isEqualTo(NodePhase.Reverted);
+    }
+    assertThat(ns.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("2");
+  }
 }

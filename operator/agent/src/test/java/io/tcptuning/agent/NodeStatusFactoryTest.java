@@ -96,4 +96,24 @@ class NodeStatusFactoryTest {
     var reverted = build(NodePhase.Reverted, tw(1000, 0.035, 0.02), sysctls(SysctlState.Applied), a, T0.plusSeconds(45));
     assertThat(NodeStatusFactory.materiallyDifferent(a, reverted)).isTrue();
   }
+
+  @Test
+  void aRevertThatLeftAHandChangeAloneIsRevertedAndDegradedChangedByHand() {
+    var plain = NodeStatusFactory.build(ID, NodePhase.Reverted, "6.18.44", NAT, tw(1, 0, 0), List.of(), "gave the node back", List.of(), null, T0);
+    assertThat(Conditions.find(plain.getConditions(), "Degraded")).get().satisfies(c -> assertThat(c.getStatus()).isEqualTo("False"));
+
+    var s = NodeStatusFactory.build(ID, NodePhase.Reverted, "6.18.44", NAT, tw(1, 0, 0), List.of(), "gave the node back",
+        List.of("net.ipv4.tcp_tw_reuse: changed by hand since apply: applied 1, now 2 (original 0)"), null, T0);
+
+    assertThat(Conditions.find(s.getConditions(), "Applied")).get().satisfies(c -> {
+      assertThat(c.getStatus()).isEqualTo("False");
+      assertThat(c.getReason()).isEqualTo("Reverted");
+    });
+    assertThat(Conditions.find(s.getConditions(), "Degraded")).get().satisfies(c -> {
+      assertThat(c.getStatus()).isEqualTo("True");
+      assertThat(c.getReason()).isEqualTo(NodeStatusFactory.CHANGED_BY_HAND);
+      assertThat(c.getMessage()).endsWith("net.ipv4.tcp_tw_reuse: changed by hand since apply: applied 1, now 2 (original 0)");
+    });
+    assertThat(NodeStatusFactory.materiallyDifferent(plain, s)).isTrue();
+  }
 }

@@ -2,11 +2,12 @@ package io.tcptuning.cli;
 
 import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
-import io.tcptuning.domain.Plan;
 import io.tcptuning.domain.TuningRequest;
 import io.tcptuning.node.ApplyResult;
 import io.tcptuning.node.IoErrors;
 import io.tcptuning.node.JournalCorruptException;
+import io.tcptuning.node.JournalForOtherNamespaceException;
+import io.tcptuning.node.OriginalsJournal;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.SysctlApplier;
 import java.io.IOException;
@@ -23,13 +24,13 @@ import picocli.CommandLine.Spec;
     name = "apply",
     mixinStandardHelpOptions = true,
     description = {
-      "Apply a policy's sysctls to the current network namespace: plan, journal the original values"
-          + " durably, write, read back. Refused sysctls are reported and left alone. Idempotent;"
-          + " spec.mode DryRun plans only.",
+      "Apply a policy's sysctls to the current network namespace (or the one --netns names): plan, journal"
+          + " the original and the applied values durably, write, read back. Refused sysctls are reported and"
+          + " left alone. Idempotent; spec.mode DryRun plans only. The values last until reboot unless --persist.",
       "Exit codes: 0 everything not refused is in place, 1 a write failed (what this run wrote was"
-          + " rolled back), the journal cannot be used, or no permission to write the sysctls or the state"
-          + " directory (nothing touched), 2 invalid policy (nothing written). With --json, a failure is"
-          + " an {\"error\": ...} object on stdout, with the same exit code."
+          + " rolled back), the journal cannot be used, --netns cannot be entered, or no permission to write the"
+          + " sysctls or the state directory (nothing touched), 2 invalid policy or options (nothing written)."
+          + " With --json, a failure is an {\"error\": ...} object on stdout, with the same exit code."
     })
 public final class ApplyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -38,66 +39,62 @@ public final class ApplyCommand implements Callable<Integer> {
 
   @Mixin NodeCommandOptions.StateDir stateDir;
 
+  @Mixin NodeCommandOptions.Persist persist;
+
+  @Mixin NetnsOption netns;
+
   @Option(names = "--json", description = "Print JSON instead of text.")
   boolean json;
 
   @Override
-  public Integer call() {
-    var out = spec.commandLine().getOut();
+  public Integer call() throws Exception {
     var errors = new ErrorOutput(spec.commandLine(), json);
+    Optional<String> badOption = netns.invalid().or(() -> persist.invalid(netns.given()));
+    if (badOption.isPresent()) {
+      return errors.fail(Main.EXIT_INVALID, badOption.get());
+    }
     var read = policyFile.read(errors);
     if (read.isEmpty()) {
       return Main.EXIT_INVALID;
     }
     TcpTuningPolicy policy = read.get();
-    String name = policy.getMetadata().getName();
-    NodeFacts facts = NodeFacts.readCurrentNamespace();
     if (policy.getSpec().effectiveMode() == Mode.DryRun) {
-      return dryRun(policy, facts, errors);
+      return netns.run(errors, ns -> PlanCommand.planAndPrint(spec, json, policy, ns, errors, true));
     }
     quietApplierLog();
+    return netns.run(errors, ns -> apply(policy, ns, errors));
+  }
+
+  private int apply(TcpTuningPolicy policy, Optional<OriginalsJournal.Netns> ns, ErrorOutput errors) {
+    var out = spec.commandLine().getOut();
+    String name = policy.getMetadata().getName();
+    NodeFacts facts = NodeFacts.readCurrentNamespace();
     TuningRequest request = PlanCommand.request(policy, facts);
+    OriginalsJournal journal = stateDir.journal(ns);
     ApplyResult result;
     try {
-      Optional<String> denied = stateDir.writeDenied(WriteAccess.ofApply(request, new ProcSysctls(), stateDir.journal()));
+      var target = persist.target();
+      Optional<String> denied = stateDir.writeDenied(
+          WriteAccess.ofApply(request, new ProcSysctls(), journal), target.map(t -> t.dir()).or(() -> WriteAccess.persistedDirOf(journal)));
       if (denied.isPresent()) {
         return errors.fail(Main.EXIT_FAILED, denied.get());
       }
-      result = stateDir.applier().apply(request);
-    } catch (JournalCorruptException e) {
+      result = new SysctlApplier(new ProcSysctls(), journal).apply(request, target);
+    } catch (JournalCorruptException | JournalForOtherNamespaceException e) {
       return errors.fail(Main.EXIT_FAILED, "policy=" + name + " " + e.getMessage());
     } catch (IOException e) {
       return errors.fail(Main.EXIT_FAILED, "policy=" + name + " nothing written: " + IoErrors.describe(e));
     }
     if (json) {
-      NodeCommandOutput.json(out, NodeCommandOutput.applyJson(result, facts));
+      var m = NodeCommandOutput.applyJson(result, facts);
+      NodeCommandOutput.netnsJson(m, ns);
+      NodeCommandOutput.json(out, m);
     } else {
-      NodeCommandOutput.applyText(out, result, facts);
+      NodeCommandOutput.netnsText(out, ns);
+      NodeCommandOutput.applyText(out, result, facts, ns.isPresent());
     }
     out.flush();
     return result.succeeded() ? 0 : Main.EXIT_FAILED;
-  }
-
-  private int dryRun(TcpTuningPolicy policy, NodeFacts facts, ErrorOutput errors) {
-    var out = spec.commandLine().getOut();
-    Plan plan;
-    try {
-      plan = PlanCommand.request(policy, facts).planFor(new ProcSysctls().readAll());
-    } catch (IOException e) {
-      return errors.fail(Main.EXIT_FAILED, "cannot read " + ProcSysctls.PROC_SYS + ": " + IoErrors.describe(e));
-    }
-    String name = policy.getMetadata().getName();
-    if (json) {
-      var m = NodeCommandOutput.planJson(name, facts, plan);
-      m.put("mode", Mode.DryRun.name());
-      m.put("result", "DryRun");
-      NodeCommandOutput.json(out, m);
-    } else {
-      NodeCommandOutput.planText(out, name, facts, plan);
-      out.println("policy=" + name + " mode DryRun: planned only, nothing written");
-    }
-    out.flush();
-    return 0;
   }
 
   /**

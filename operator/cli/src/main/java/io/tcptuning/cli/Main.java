@@ -24,6 +24,8 @@ public final class Main {
   public static final int EXIT_INVALID = 2;
   /** Exit code of a failed write (what the run wrote was rolled back). */
   public static final int EXIT_FAILED = 1;
+  /** Exit code of a revert that left sysctls changed by hand since apply as they are. */
+  public static final int EXIT_CHANGED_BY_HAND = 3;
 
   /** Every command, by name; each is made only when it is used. */
   private static final Map<String, Supplier<Object>> COMMANDS = commands();

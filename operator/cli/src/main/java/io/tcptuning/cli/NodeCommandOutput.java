@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.tcptuning.domain.Plan;
 import io.tcptuning.domain.PlannedSysctl;
 import io.tcptuning.node.ApplyResult;
+import io.tcptuning.node.OriginalsJournal;
 import io.tcptuning.node.RevertResult;
 import io.tcptuning.node.SysctlOutcome;
 import java.io.PrintWriter;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Prints plans, apply and revert results for people (text) or for scripts (--json). */
 final class NodeCommandOutput {
@@ -55,7 +57,7 @@ final class NodeCommandOutput {
 
   // --- apply ---
 
-  static void applyText(PrintWriter out, ApplyResult r, NodeFacts facts) {
+  static void applyText(PrintWriter out, ApplyResult r, NodeFacts facts, boolean otherNamespace) {
     String policy = "policy=" + r.policy() + " ";
     r.previousOwner().ifPresent(o -> out.printf("%shanding over from policy=%s: its originals are put back first%n", policy, o));
     for (SysctlOutcome o : r.givenBack()) {
@@ -70,6 +72,14 @@ final class NodeCommandOutput {
       long kept = count(r, SysctlOutcome.Status.AlreadySet);
       long refused = count(r, SysctlOutcome.Status.Refused);
       out.printf("%sapplied %d, already set %d, refused %d%n", policy, applied, kept, refused);
+      r.removedPersisted().ifPresent(f -> out.printf("%sremoved %s (written by --persist for policy=%s)%n", policy, f, r.previousOwner().orElse("?")));
+      if (r.persisted().isPresent()) {
+        out.printf("%spersisted in %s: set again at boot; tcptune revert --policy %s removes it%n", policy, r.persisted().get(), r.policy());
+      } else if (applied + kept > 0) {
+        out.println(policy + (otherNamespace
+            ? "these values last as long as the namespace (at most until reboot)"
+            : "these values last until reboot (--persist keeps them across reboots)"));
+      }
     } else {
       out.printf("%sFAILED: %s%n", policy, r.failure().orElseThrow());
     }
@@ -82,6 +92,8 @@ final class NodeCommandOutput {
     m.put("result", r.succeeded() ? "Applied" : "Failed");
     r.failure().ifPresent(f -> m.put("failure", f));
     r.previousOwner().ifPresent(o -> m.put("previousOwner", o));
+    m.put("persisted", r.persisted().map(Object::toString).orElse(null));
+    r.removedPersisted().ifPresent(f -> m.put("removedPersisted", f.toString()));
     m.put("sysctls", r.sysctls().stream().map(NodeCommandOutput::outcomeJson).toList());
     m.put("givenBack", r.givenBack().stream().map(NodeCommandOutput::outcomeJson).toList());
     m.put("warnings", allWarnings(r.plan(), facts));
@@ -96,6 +108,7 @@ final class NodeCommandOutput {
     for (SysctlOutcome o : r.sysctls()) {
       out.println(policy + line(o));
     }
+    r.removedPersisted().ifPresent(f -> out.println(policy + "removed " + f));
     out.println(policy + r.message());
   }
 
@@ -105,7 +118,24 @@ final class NodeCommandOutput {
     m.put("policy", r.owner().orElse(null));
     m.put("message", r.message());
     m.put("sysctls", r.sysctls().stream().map(NodeCommandOutput::outcomeJson).toList());
+    m.put("removedPersisted", r.removedPersisted().map(Object::toString).orElse(null));
     return m;
+  }
+
+  // --- --netns ---
+
+  /** The namespace a command worked in, as its first line; nothing without --netns. */
+  static void netnsText(PrintWriter out, Optional<OriginalsJournal.Netns> ns) {
+    ns.ifPresent(n -> out.println("network namespace " + n.shown()));
+  }
+
+  static void netnsJson(Map<String, Object> m, Optional<OriginalsJournal.Netns> ns) {
+    ns.ifPresent(n -> {
+      Map<String, Object> j = new LinkedHashMap<>();
+      j.put("path", n.path());
+      j.put("inode", n.id().inode());
+      m.put("netns", j);
+    });
   }
 
   static void json(PrintWriter out, Object value) {
@@ -130,6 +160,7 @@ final class NodeCommandOutput {
       case Missing -> "skipped " + name + ": " + o.message();
       case NotAttempted -> "not written " + name + "=" + show(o.target()) + ": " + o.message();
       case Failed -> "FAILED " + name + "=" + show(o.target()) + ": " + o.message();
+      case ChangedByHand -> "left " + name + " as it is: " + o.message() + "; --force puts the original back";
     };
   }
 

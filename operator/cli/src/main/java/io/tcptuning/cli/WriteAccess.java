@@ -36,6 +36,15 @@ final class WriteAccess {
     return out;
   }
 
+  /** The directory of the sysctl.d file a revert removes, when the journal records one. */
+  static Optional<Path> persistedDirOf(OriginalsJournal journal) {
+    try {
+      return journal.load().flatMap(OriginalsJournal.Entries::persisted).map(Path::getParent);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
   /** The sysctls a revert writes: those the journal records. */
   static Set<Sysctl> ofRevert(OriginalsJournal journal) {
     Set<Sysctl> out = EnumSet.noneOf(Sysctl.class);
@@ -51,7 +60,7 @@ final class WriteAccess {
    * What is missing, in one line ending with what is needed, or empty when everything is
    * writable.
    */
-  static Optional<String> denied(Set<Sysctl> toWrite, ProcSysctls sysctls, Path stateDir) throws IOException {
+  static Optional<String> denied(Set<Sysctl> toWrite, ProcSysctls sysctls, Path stateDir, Optional<Path> sysctlDir) throws IOException {
     List<String> problems = new ArrayList<>();
     for (Sysctl s : toWrite) {
       Optional<String> why = sysctls.writeDenied(s);
@@ -62,32 +71,35 @@ final class WriteAccess {
       }
     }
     Path dir = stateDir.toAbsolutePath().normalize();
-    stateDirProblem(dir).ifPresent(problems::add);
+    stateDirProblem(dir, "the state directory").ifPresent(problems::add);
+    Optional<String> persistProblem = sysctlDir.flatMap(d -> stateDirProblem(d.toAbsolutePath().normalize(), "the sysctl.d directory"));
+    persistProblem.ifPresent(problems::add);
     if (problems.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(String.join("; ", problems)
         + "; needs root or CAP_NET_ADMIN over this network namespace, and a writable state directory ("
-        + dir + "); nothing was changed");
+        + dir + ")" + sysctlDir.map(d -> " and sysctl.d directory (" + d.toAbsolutePath().normalize() + ")").orElse("")
+        + "; nothing was changed");
   }
 
   /**
    * The state directory must be writable, or creatable in its nearest existing parent. Directory
    * permissions are ordinary file modes, so access(2) ({@code Files.isWritable}) answers this one.
    */
-  private static Optional<String> stateDirProblem(Path dir) {
+  private static Optional<String> stateDirProblem(Path dir, String what) {
     if (Files.isDirectory(dir)) {
-      return writableDirectory(dir) ? Optional.empty() : Optional.of("cannot write the state directory " + dir);
+      return writableDirectory(dir) ? Optional.empty() : Optional.of("cannot write " + what + " " + dir);
     }
     if (Files.exists(dir)) {
-      return Optional.of("the state directory " + dir + " is not a directory");
+      return Optional.of(what + " " + dir + " is not a directory");
     }
     Path parent = dir.getParent();
     while (parent != null && !Files.exists(parent)) {
       parent = parent.getParent();
     }
     if (parent == null || !writableDirectory(parent)) {
-      return Optional.of("cannot create the state directory " + dir + " (" + parent + " is not writable)");
+      return Optional.of("cannot create " + what + " " + dir + " (" + parent + " is not writable)");
     }
     return Optional.empty();
   }

@@ -261,4 +261,109 @@ class ApplyRevertNamespaceTest {
     assertThat(ns.sysctls()).isEqualTo(start);
     assertThat(journal()).doesNotExist();
   }
+
+  @Test
+  void revertLeavesAValueChangedByHandAfterApplyAloneExitsThreeAndForcePutsItBack() throws Exception {
+    Map<Sysctl, String> start = ns.sysctls();
+    assertThat(apply(policy("broad", BROAD)).exitCode()).isZero();
+    // After the apply someone sets reuse by hand (original 0, applied 1); somaxconn goes back to its original.
+    ns.setSysctl("net.ipv4.tcp_tw_reuse", "2");
+    ns.setSysctl("net.core.somaxconn", "5000");
+
+    var r = ns.cli("revert", "--state-dir=" + stateDir);
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(Main.EXIT_CHANGED_BY_HAND);
+    assertThat(r.stdout())
+        .contains("policy=broad left net.ipv4.tcp_tw_reuse as it is: changed by hand since apply: applied 1, now 2 (original 0);"
+            + " --force puts the original back")
+        .contains("policy=broad restored net.ipv4.ip_local_port_range \"10240 65535\"->\"40000 40999\"")
+        .contains("left 1 changed by hand since apply as they are (net.ipv4.tcp_tw_reuse)");
+    Map<Sysctl, String> expected = new EnumMap<>(start);
+    expected.put(Sysctl.TCP_TW_REUSE, "2");
+    assertThat(ns.sysctls()).isEqualTo(expected);
+    assertThat(Files.readString(journal())).contains("sysctl net.ipv4.tcp_tw_reuse=0\napplied net.ipv4.tcp_tw_reuse=1\n")
+        .doesNotContain("somaxconn", "ip_local_port_range");
+
+    // The same answer again, in JSON; forced, the original comes back and the journal goes.
+    var again = ns.cli("revert", "--state-dir=" + stateDir, "--json");
+    assertThat(again.exitCode()).isEqualTo(Main.EXIT_CHANGED_BY_HAND);
+    JsonNode j = JSON.readTree(again.stdout());
+    assertThat(j.get("result").asText()).isEqualTo("ChangedByHand");
+    assertThat(j.get("sysctls").get(0).get("status").asText()).isEqualTo("ChangedByHand");
+    assertThat(j.get("sysctls").get(0).get("after").asText()).isEqualTo("2");
+    var forced = ns.cli("revert", "--state-dir=" + stateDir, "--force");
+    assertThat(forced.exitCode()).as(forced.toString()).isZero();
+    assertThat(forced.stdout()).contains("restored net.ipv4.tcp_tw_reuse 2->0");
+    assertThat(ns.sysctls()).isEqualTo(start);
+    assertThat(journal()).doesNotExist();
+  }
+
+  @Test
+  void aJournalWrittenBeforeAppliedValuesWereRecordedStillRevertsEverything() throws Exception {
+    Map<Sysctl, String> start = ns.sysctls();
+    assertThat(apply(policy("broad", BROAD)).exitCode()).isZero();
+    // The journal as the previous format wrote it: originals only.
+    StringBuilder body = new StringBuilder("tcptune-originals 1\nowner broad\n");
+    for (Sysctl s : Sysctl.values()) {
+      if (s != Sysctl.TCP_TIMESTAMPS && s != Sysctl.TCP_TW_RECYCLE) {
+        body.append("sysctl ").append(s.dottedName()).append('=').append(start.get(s)).append('\n');
+      }
+    }
+    Files.writeString(journal(), body + "sha256 " + sha256(body.toString()) + "\n");
+    ns.setSysctl("net.ipv4.tcp_tw_reuse", "2"); // by hand or not: no applied value to tell
+
+    var r = ns.cli("revert", "--state-dir=" + stateDir);
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stdout()).contains("restored net.ipv4.tcp_tw_reuse 2->0");
+    assertThat(ns.sysctls()).isEqualTo(start);
+    assertThat(journal()).doesNotExist();
+  }
+
+  @Test
+  void persistWritesASysctlDFileThatSysctlReadsAsTheAppliedValuesAndRevertRemovesIt() throws Exception {
+    Path sysctlD = tmp.resolve("sysctl.d");
+    Path file = sysctlD.resolve("90-tcptune-broad.conf");
+
+    var r = apply(policy("broad", BROAD), "--persist", "--sysctl-dir=" + sysctlD);
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stdout()).contains("policy=broad persisted in " + file + ": set again at boot; tcptune revert --policy broad removes it")
+        .doesNotContain("until reboot");
+    Map<Sysctl, String> applied = ns.sysctls();
+    String text = Files.readString(file);
+    assertThat(text).startsWith("# Written by tcptune ").contains("for policy broad", "To undo: tcptune revert --policy broad")
+        .doesNotContain("tcp_tw_recycle");
+    assertThat(Files.readString(journal())).contains("\npersisted " + file + "\n");
+    // What the boot would do: sysctl -p FILE, here in a second fresh namespace, sets exactly the applied values.
+    try (TestNamespace boot = TestNamespace.create("boot")) {
+      var loaded = boot.exec("sysctl", "-p", file.toString());
+      assertThat(loaded.exitCode()).as(loaded.toString()).isZero();
+      Map<Sysctl, String> after = boot.sysctls();
+      for (Sysctl s : Sysctl.values()) {
+        if (applied.containsKey(s)) {
+          assertThat(after.get(s)).as(s.dottedName()).isEqualTo(applied.get(s));
+        }
+      }
+    }
+
+    var reverted = ns.cli("revert", "--state-dir=" + stateDir, "--policy=broad");
+    assertThat(reverted.exitCode()).as(reverted.toString()).isZero();
+    assertThat(reverted.stdout()).contains("policy=broad removed " + file);
+    assertThat(file).doesNotExist();
+    try (var left = Files.list(sysctlD)) {
+      assertThat(left).isEmpty();
+    }
+  }
+
+  @Test
+  void withoutPersistApplySaysTheValuesLastUntilReboot() throws Exception {
+    var r = apply(policy("broad", BROAD));
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stdout()).contains("policy=broad these values last until reboot (--persist keeps them across reboots)");
+  }
+
+  private static String sha256(String s) throws Exception {
+    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+  }
 }

@@ -78,9 +78,59 @@ class NodeCommandsTest {
   }
 
   @Test
-  void revertWithNoJournalHasNothingToDo() {
+  void revertWithNoJournalSaysWhereItLookedAndHasNothingToDo() {
     Run r = run("revert", "--state-dir=" + tmp.resolve("empty"));
     assertThat(r.exit()).as(r.err()).isZero();
-    assertThat(r.out()).contains("nothing to revert");
+    assertThat(r.out()).contains("no journal at " + tmp.resolve("empty").resolve("originals.journal") + ": nothing to revert");
+  }
+
+  @Test
+  void aNetnsPathOfAnotherShapeExitsTwoNamingTheOptionAndWhatIsAccepted() {
+    String policy = ProjectPaths.resolve("deploy/examples/high-churn-clients.yaml").toString();
+    for (String bad : new String[] {"/etc/passwd", "/run/netns/", "/run/netns/a/b", "/run/netns/..", "/proc/self/ns/net", "relative"}) {
+      for (Run r : new Run[] {
+          run("plan", "-f", policy, "--netns", bad),
+          run("apply", "-f", policy, "--state-dir=" + tmp.resolve("state"), "--netns", bad),
+          run("revert", "--state-dir=" + tmp.resolve("state"), "--netns", bad)}) {
+        assertThat(r.exit()).as(bad + ": " + r.err()).isEqualTo(Main.EXIT_INVALID);
+        assertThat(r.err()).as(bad).contains("--netns: expected /run/netns/NAME or /proc/PID/ns/net, got \"" + bad + "\"")
+            .doesNotContain("Exception");
+        assertThat(r.err().lines()).as(bad).hasSize(1);
+      }
+    }
+    assertThat(tmp.resolve("state")).doesNotExist();
+  }
+
+  @Test
+  void aNetnsThatIsNotThereExitsOneAndTouchesNothing() {
+    String policy = ProjectPaths.resolve("deploy/examples/high-churn-clients.yaml").toString();
+    for (Run r : new Run[] {
+        run("plan", "-f", policy, "--netns", "/run/netns/tcptune-not-there"),
+        run("apply", "-f", policy, "--state-dir=" + tmp.resolve("state"), "--netns", "/run/netns/tcptune-not-there"),
+        run("revert", "--state-dir=" + tmp.resolve("state"), "--netns", "/proc/999999999/ns/net")}) {
+      assertThat(r.exit()).as(r.err()).isEqualTo(Main.EXIT_FAILED);
+      assertThat(r.err()).containsPattern("cannot enter --netns /(run/netns/tcptune-not-there|proc/999999999/ns/net): no such namespace");
+    }
+    assertThat(tmp.resolve("state")).doesNotExist();
+  }
+
+  @Test
+  void theNamespaceThisCommandRunsInIsNoNetnsTarget() {
+    Run r = run("plan", "-f", ProjectPaths.resolve("deploy/examples/high-churn-clients.yaml").toString(),
+        "--netns", "/proc/" + ProcessHandle.current().pid() + "/ns/net");
+    assertThat(r.exit()).isEqualTo(Main.EXIT_INVALID);
+    assertThat(r.err()).contains("the namespace this command runs in: leave --netns out");
+  }
+
+  @Test
+  void persistWithNetnsOrABadSysctlDirExitsTwoBeforeAnything() {
+    String policy = ProjectPaths.resolve("deploy/examples/high-churn-clients.yaml").toString();
+    Run both = run("apply", "-f", policy, "--state-dir=" + tmp.resolve("state"), "--persist", "--netns", "/run/netns/x");
+    assertThat(both.exit()).isEqualTo(Main.EXIT_INVALID);
+    assertThat(both.err()).contains("--persist: cannot be combined with --netns");
+    Run dir = run("apply", "-f", policy, "--state-dir=" + tmp.resolve("state"), "--persist", "--sysctl-dir", tmp.resolve("a b").toString());
+    assertThat(dir.exit()).isEqualTo(Main.EXIT_INVALID);
+    assertThat(dir.err()).contains("--sysctl-dir");
+    assertThat(tmp.resolve("state")).doesNotExist();
   }
 }

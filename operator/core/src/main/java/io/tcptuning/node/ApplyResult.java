@@ -1,6 +1,7 @@
 package io.tcptuning.node;
 
 import io.tcptuning.domain.Plan;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -13,6 +14,8 @@ import java.util.Optional;
  *     or journaled by the previous owner on a handover
  * @param previousOwner the policy that owned the node before a handover
  * @param failure why the run failed (everything it wrote was rolled back), empty on success
+ * @param persisted the sysctl.d file this run wrote the values in place to ({@code --persist})
+ * @param removedPersisted the previous owner's sysctl.d file, removed on a handover
  */
 public record ApplyResult(
     String policy,
@@ -20,7 +23,9 @@ public record ApplyResult(
     List<SysctlOutcome> sysctls,
     List<SysctlOutcome> givenBack,
     Optional<String> previousOwner,
-    Optional<String> failure) {
+    Optional<String> failure,
+    Optional<Path> persisted,
+    Optional<Path> removedPersisted) {
   public ApplyResult {
     sysctls = List.copyOf(sysctls);
     givenBack = List.copyOf(givenBack);

@@ -13,8 +13,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The few libc calls this project makes (the netlink census's socket calls, and open/setns to
- * enter a network namespace), as FFM downcalls that capture errno. Linked on first use; a JVM
+ * The few libc calls this project makes (the netlink census's socket calls, open/setns to
+ * enter a network namespace, getsockopt for its cookie), as FFM downcalls that capture errno. Linked on first use; a JVM
  * without native access fails here and the census falls back to /proc.
  * Assumes an LP64 Linux (size_t and ssize_t are 64-bit): x86_64 and aarch64.
  */
@@ -38,6 +38,9 @@ public final class Libc {
       downcall("sendto", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
   /** ssize_t recv(int fd, void *buf, size_t len, int flags) */
   public static final MethodHandle RECV = downcall("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+  /** int getsockopt(int fd, int level, int name, void *value, socklen_t *len) */
+  public static final MethodHandle GETSOCKOPT =
+      downcall("getsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
   /** int open(const char *path, int flags) */
   public static final MethodHandle OPEN = downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
   /** int setns(int fd, int nstype) */

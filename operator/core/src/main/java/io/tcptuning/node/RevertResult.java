@@ -1,5 +1,6 @@
 package io.tcptuning.node;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -8,8 +9,10 @@ import java.util.Optional;
  *
  * @param owner the policy the journal belonged to (empty when there was none)
  * @param sysctls one outcome per journaled sysctl
+ * @param removedPersisted the sysctl.d file of {@code apply --persist} that was removed
  */
-public record RevertResult(Outcome outcome, Optional<String> owner, List<SysctlOutcome> sysctls, String message) {
+public record RevertResult(
+    Outcome outcome, Optional<String> owner, List<SysctlOutcome> sysctls, String message, Optional<Path> removedPersisted) {
   public RevertResult {
     sysctls = List.copyOf(sysctls);
   }
@@ -21,6 +24,11 @@ public record RevertResult(Outcome outcome, Optional<String> owner, List<SysctlO
     NothingToRevert,
     /** The journal belongs to another policy: nothing was touched. */
     OwnedByAnotherPolicy,
+    /**
+     * Everything put back except sysctls someone changed after the apply: those are left as they
+     * are and the journal keeps their originals.
+     */
+    ChangedByHand,
     /** Some original could not be put back; the journal keeps those. */
     Failed
   }

@@ -9,6 +9,7 @@ import io.tcptuning.domain.TuningRequest;
 import io.tcptuning.node.OriginalsJournal.Entries;
 import io.tcptuning.node.SysctlOutcome.Status;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -49,6 +50,16 @@ public final class SysctlApplier {
    * @throws IOException when the journal or the sysctls cannot be read before any write
    */
   public ApplyResult apply(TuningRequest request) throws IOException {
+    return apply(request, Optional.empty());
+  }
+
+  /**
+   * As {@link #apply(TuningRequest)}; with a persist target, the values in place are also written
+   * to a sysctl.d file named after the policy, recorded in the journal so that revert removes it.
+   * Once a policy's values are persisted, later applies of the same policy keep the file up to
+   * date whether or not they ask for it.
+   */
+  public ApplyResult apply(TuningRequest request, Optional<PersistedSysctls.Target> persist) throws IOException {
     String policy = request.policy();
     try (OriginalsJournal.Lock lock = journal.lock()) {
       Optional<Entries> previous = journal.load();
@@ -58,8 +69,11 @@ public final class SysctlApplier {
       Plan plan = null;
       Entries next = null;
       boolean journalTouched = false;
+      Optional<Path> persistFile = Optional.empty();
+      boolean persisting = false;
       try {
-        Entries base = Entries.empty(policy);
+        Entries base = Entries.empty(policy).withNetns(journal.netns());
+        Optional<Path> stalePersisted = Optional.empty();
         if (previous.isPresent()) {
           Entries p = previous.get();
           boolean handover = !p.ownedBy(policy);
@@ -67,9 +81,14 @@ public final class SysctlApplier {
               p.originals().keySet().stream().filter(s -> handover || !request.desired().containsKey(s)).toList();
           String why = handover ? "handover from policy=" + p.owner() : "no longer in the policy";
           for (Sysctl s : giveBack) {
-            run.giveBack(s, p.originals().get(s), why);
+            // No force here: a value changed by hand since is left alone, reported, and no longer journaled.
+            run.giveBack(s, p.originals().get(s), p.applied().get(s), why, false);
           }
-          base = handover ? base : p.without(giveBack);
+          if (handover) {
+            stalePersisted = p.persisted();
+          } else {
+            base = p.without(giveBack).withNetns(journal.netns());
+          }
         }
         // Plan from what is there now, after anything given back.
         Map<Sysctl, String> current = run.wrote() ? sysctls.readAll() : before;
@@ -78,8 +97,16 @@ public final class SysctlApplier {
         for (PlannedSysctl change : plan.changes()) {
           originals.put(change.sysctl(), current.get(change.sysctl()));
         }
-        next = base.withFirstOriginals(originals);
-        // The originals are on disk before the first write of the plan.
+        // What this project means to leave in place: every line not refused.
+        Map<Sysctl, String> inPlace = new EnumMap<>(Sysctl.class);
+        for (PlannedSysctl line : plan.sysctls()) {
+          if (line.action() != Action.Refuse) {
+            inPlace.put(line.sysctl(), line.desired());
+          }
+        }
+        persistFile = persist.map(t -> t.fileFor(policy)).or(base::persisted);
+        next = base.withFirstOriginals(originals).withApplied(inPlace).withPersisted(persistFile);
+        // The originals (and the values about to be applied) are on disk before the first write of the plan.
         if (!previous.equals(Optional.of(next))) {
           journalTouched = true;
           save(next);
@@ -87,10 +114,23 @@ public final class SysctlApplier {
         for (PlannedSysctl change : plan.changes()) {
           run.change(change.sysctl(), current.get(change.sysctl()), change.desired());
         }
-        return new ApplyResult(policy, plan, run.outcomes(plan), run.givenBack(), previousOwner, Optional.empty());
+        if (persistFile.isPresent()) {
+          persisting = true;
+          String writer = persist.map(PersistedSysctls.Target::writer).orElse("tcptune");
+          PersistedSysctls.write(persistFile.get(), PersistedSysctls.render(policy, inPlace, writer, java.time.Instant.now()));
+          LOG.info("policy={} persisted {} sysctl(s) in {}", policy, inPlace.size(), persistFile.get());
+        }
+        Optional<Path> removed = Optional.empty();
+        if (stalePersisted.isPresent() && !stalePersisted.equals(persistFile) && PersistedSysctls.remove(stalePersisted.get())) {
+          removed = stalePersisted;
+        }
+        return new ApplyResult(policy, plan, run.outcomes(plan), run.givenBack(), previousOwner, Optional.empty(), persistFile, removed);
       } catch (IOException | WriteFailed | RuntimeException e) {
         // Whatever went wrong after the first write, the run's writes are undone.
         String failure = e instanceof WriteFailed wf ? wf.getMessage() : e instanceof IOException ? "journal: " + IoErrors.describe(e) : IoErrors.describe(e);
+        if (persisting && e instanceof IOException) {
+          failure = "writing " + persistFile.get() + " failed: " + IoErrors.describe(e);
+        }
         return rollBack(run, plan, previous, next, journalTouched, previousOwner, failure);
       }
     }
@@ -120,7 +160,8 @@ public final class SysctlApplier {
           }
         } else {
           // Some value is stuck somewhere: keep every original ever known.
-          Entries union = previous.orElse(Entries.empty(policy)).withFirstOriginals(next.originals());
+          Entries union = previous.orElse(Entries.empty(policy).withNetns(journal.netns()))
+              .withFirstOriginals(next.originals()).withApplied(next.applied());
           save(union);
         }
       } catch (IOException e) {
@@ -133,22 +174,36 @@ public final class SysctlApplier {
         plan == null ? List.of() : run.outcomes(plan),
         run.givenBack(),
         previousOwner,
-        Optional.of(summary));
+        Optional.of(summary),
+        Optional.empty(),
+        Optional.empty());
+  }
+
+  /** As {@link #revert(String, boolean)} without force. */
+  public RevertResult revert(String ownerOrNull) throws IOException {
+    return revert(ownerOrNull, false);
   }
 
   /**
-   * Puts back exactly the journaled originals, verifies them and removes the journal. With an
-   * owner, touches nothing when the journal belongs to another policy. Nothing to revert is a
-   * success.
+   * Puts back the journaled originals, verifies them and removes the journal (and the sysctl.d
+   * file of {@code apply --persist}). With an owner, touches nothing when the journal belongs to
+   * another policy. Nothing to revert is a success.
+   *
+   * <p>A sysctl whose value is neither the one this project applied nor the original was changed
+   * by someone else after the apply: without {@code force} it is left as it is, reported
+   * ({@link SysctlOutcome.Status#ChangedByHand}), and kept in the journal so that a forced revert
+   * can still put the original back. A sysctl whose applied value is unknown (a journal of format
+   * 1) is put back as before.
    *
    * @throws JournalCorruptException when the journal cannot be trusted (nothing written)
    */
-  public RevertResult revert(String ownerOrNull) throws IOException {
+  public RevertResult revert(String ownerOrNull, boolean force) throws IOException {
     try (OriginalsJournal.Lock lock = journal.lock()) {
       Optional<Entries> loaded = journal.load();
       if (loaded.isEmpty()) {
         return new RevertResult(
-            RevertResult.Outcome.NothingToRevert, Optional.empty(), List.of(), "no journal in " + journal.stateDir() + ": nothing to revert");
+            RevertResult.Outcome.NothingToRevert, Optional.empty(), List.of(),
+            "no journal at " + journal.file() + ": nothing to revert", Optional.empty());
       }
       Entries entries = loaded.get();
       if (ownerOrNull != null && !entries.ownedBy(ownerOrNull)) {
@@ -156,32 +211,54 @@ public final class SysctlApplier {
             RevertResult.Outcome.OwnedByAnotherPolicy,
             Optional.of(entries.owner()),
             List.of(),
-            "the journal belongs to policy=" + entries.owner() + "; policy=" + ownerOrNull + " has nothing to revert");
+            "the journal belongs to policy=" + entries.owner() + "; policy=" + ownerOrNull + " has nothing to revert",
+            Optional.empty());
       }
       Run run = new Run(entries.owner(), sysctls.readAll());
-      Map<Sysctl, String> left = new EnumMap<>(Sysctl.class);
+      List<Sysctl> failed = new ArrayList<>();
       for (var e : entries.originals().entrySet()) {
         try {
-          run.giveBack(e.getKey(), e.getValue(), "revert");
+          run.giveBack(e.getKey(), e.getValue(), entries.applied().get(e.getKey()), "revert", force);
         } catch (WriteFailed f) {
-          left.put(e.getKey(), e.getValue());
+          failed.add(e.getKey());
         }
       }
-      if (left.isEmpty()) {
+      List<Sysctl> byHand = run.leftAlone();
+      if (!failed.isEmpty()) {
+        // Keep what could not be put back, so that a later revert tries again.
+        List<Sysctl> kept = new ArrayList<>(failed);
+        kept.addAll(byHand);
+        save(entries.only(kept));
+        return new RevertResult(
+            RevertResult.Outcome.Failed,
+            Optional.of(entries.owner()),
+            run.givenBack(),
+            "could not restore " + failed.stream().map(Sysctl::dottedName).toList() + "; the journal keeps them",
+            Optional.empty());
+      }
+      Optional<Path> removed = Optional.empty();
+      if (entries.persisted().isPresent() && PersistedSysctls.remove(entries.persisted().get())) {
+        removed = entries.persisted();
+      }
+      int restored = entries.originals().size() - byHand.size();
+      if (byHand.isEmpty()) {
         journal.delete();
         return new RevertResult(
             RevertResult.Outcome.Reverted,
             Optional.of(entries.owner()),
             run.givenBack(),
-            "restored " + entries.originals().size() + " sysctl(s) of policy=" + entries.owner() + " and removed the journal");
+            "restored " + restored + " sysctl(s) of policy=" + entries.owner() + " and removed the journal",
+            removed);
       }
-      // Keep what could not be put back, so that a later revert tries again.
-      save(new Entries(entries.owner(), left));
+      save(entries.only(byHand).withPersisted(Optional.empty()));
       return new RevertResult(
-          RevertResult.Outcome.Failed,
+          RevertResult.Outcome.ChangedByHand,
           Optional.of(entries.owner()),
           run.givenBack(),
-          "could not restore " + left.keySet().stream().map(Sysctl::dottedName).toList() + "; the journal keeps them");
+          "restored " + restored + " sysctl(s) of policy=" + entries.owner() + "; left " + byHand.size()
+              + " changed by hand since apply as they are (" + byHand.stream().map(Sysctl::dottedName).collect(java.util.stream.Collectors.joining(", "))
+              + "); the journal keeps their originals, revert --force puts those back too",
+          removed);
     }
   }
 
@@ -232,6 +309,7 @@ public final class SysctlApplier {
     private final Deque<Sysctl> touched = new ArrayDeque<>();
     private final Map<Sysctl, SysctlOutcome> changed = new LinkedHashMap<>();
     private final Map<Sysctl, SysctlOutcome> givenBack = new LinkedHashMap<>();
+    private final List<Sysctl> leftAlone = new ArrayList<>();
     private boolean changedAny;
 
     Run(String policy, Map<Sysctl, String> before) {
@@ -243,12 +321,25 @@ public final class SysctlApplier {
       return !touched.isEmpty();
     }
 
-    void giveBack(Sysctl s, String original, String why) throws WriteFailed {
+    /**
+     * Puts {@code s} back to its original, unless its value is neither the applied one (when
+     * known) nor the original and {@code force} is false: then someone changed it after the apply,
+     * and it is left alone and reported.
+     */
+    void giveBack(Sysctl s, String original, String applied, String why, boolean force) throws WriteFailed {
       String was = before.get(s);
       if (was == null) {
         givenBack.put(s, new SysctlOutcome(s, null, original, null, Status.Missing, "Unsupported",
             s.dottedName() + " no longer exists here; nothing to give back"));
         LOG.warn("policy={} cannot restore {}: the file no longer exists ({})", policy, s.dottedName(), why);
+        return;
+      }
+      if (!force && applied != null && !s.sameValue(was, applied) && !s.sameValue(was, original)) {
+        givenBack.put(s, new SysctlOutcome(s, was, original, was, Status.ChangedByHand, "ChangedByHand",
+            "changed by hand since apply: applied " + show(applied) + ", now " + show(was) + " (original " + show(original) + ")"));
+        leftAlone.add(s);
+        LOG.warn("policy={} left {} alone: applied {}, now {} (changed by hand since apply; original {}) ({})",
+            policy, s.dottedName(), show(applied), show(was), show(original), why);
         return;
       }
       try {
@@ -346,6 +437,11 @@ public final class SysctlApplier {
       String message = o.status() == Status.Failed ? o.message() + "; " + result : result;
       outcomes.put(s, new SysctlOutcome(s, o.before(), o.target(), ok ? value : null,
           ok && o.status() != Status.Failed ? Status.RolledBack : Status.Failed, o.reason(), message));
+    }
+
+    /** Sysctls left alone because someone changed them after the apply. */
+    List<Sysctl> leftAlone() {
+      return List.copyOf(leftAlone);
     }
 
     List<SysctlOutcome> givenBack() {

@@ -30,6 +30,11 @@ public record SysctlOutcome(
     /** Journaled, but the file no longer exists: nothing to give back. */
     Missing,
     /** Planned to change, not written because an earlier write of the run failed. */
-    NotAttempted
+    NotAttempted,
+    /**
+     * Not given back: its value is neither the one applied nor the original, so someone changed
+     * it after the apply; left as it is ({@code after}), {@code target} the original.
+     */
+    ChangedByHand
   }
 }

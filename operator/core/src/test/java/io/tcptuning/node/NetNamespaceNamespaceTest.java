@@ -54,4 +54,24 @@ class NetNamespaceNamespaceTest {
     assertThatThrownBy(() -> NetNamespace.enter(Path.of("/etc/hostname"))).isInstanceOf(IOException.class).hasMessageContaining("setns");
     assertThat(NetNamespace.currentInode()).isEqualTo(home);
   }
+
+  @Test
+  void callInsideRunsOnAThreadOfTheNamespaceWhoseIdentityTellsItFromAnyOther() throws Exception {
+    NetNamespace.Identity host = NetNamespace.currentIdentity();
+    try (TestNamespace a = TestNamespace.create("ident-a");
+        TestNamespace b = TestNamespace.create("ident-b")) {
+      long inodeA = NetNamespace.inode(a.path());
+      NetNamespace.Identity inA = NetNamespace.callInside(a.path(), inodeA, NetNamespace::currentIdentity);
+      NetNamespace.Identity inB = NetNamespace.callInside(b.path(), NetNamespace.inode(b.path()), NetNamespace::currentIdentity);
+
+      assertThat(inA.inode()).isEqualTo(inodeA);
+      // Cookies exist on this kernel (5.14+) and differ per namespace; the boot is the same.
+      assertThat(inA.cookie()).isPositive().isNotEqualTo(inB.cookie()).isNotEqualTo(host.cookie());
+      assertThat(inA.bootId()).isEqualTo(host.bootId()).matches("[0-9a-f-]{36}");
+      assertThat(NetNamespace.currentIdentity()).isEqualTo(host);
+      // A namespace that is not the one the caller saw is never worked on.
+      assertThatThrownBy(() -> NetNamespace.callInside(a.path(), NetNamespace.inode(b.path()), () -> "worked"))
+          .isInstanceOf(NetNamespace.EntryFailedException.class).hasMessageContaining("replaced");
+    }
+  }
 }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,7 +20,8 @@ class OriginalsJournalTest {
   @TempDir Path dir;
 
   private static final Entries HIGH_CHURN =
-      new Entries("high-churn-clients", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999"));
+      new Entries("high-churn-clients", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999"),
+          Map.of(Sysctl.TCP_TW_REUSE, "1", Sysctl.IP_LOCAL_PORT_RANGE, "10240 65535"), Optional.empty(), Optional.empty());
 
   @Test
   void storesAndLoadsOwnerAndOriginalsWithVersionAndChecksum() throws IOException {
@@ -31,8 +33,9 @@ class OriginalsJournalTest {
     assertThat(journal.load()).contains(HIGH_CHURN);
     String text = Files.readString(journal.file());
     assertThat(text)
-        .startsWith("tcptune-originals 1\nowner high-churn-clients\n")
-        .contains("sysctl net.ipv4.tcp_tw_reuse=2\n", "sysctl net.ipv4.ip_local_port_range=32768 60999\n")
+        .startsWith("tcptune-originals 2\nowner high-churn-clients\n")
+        .contains("sysctl net.ipv4.tcp_tw_reuse=2\napplied net.ipv4.tcp_tw_reuse=1\n",
+            "sysctl net.ipv4.ip_local_port_range=32768 60999\napplied net.ipv4.ip_local_port_range=10240 65535\n")
         .containsPattern("\nsha256 [0-9a-f]{64}\n$");
   }
 
@@ -101,19 +104,87 @@ class OriginalsJournalTest {
   @Test
   void wellFormedButUntrustworthyContentIsRejectedEvenWithAMatchingChecksum() throws Exception {
     var journal = new OriginalsJournal(dir);
-    Map<String, String> bodies =
-        Map.of(
-            "outside the allowlist", "tcptune-originals 1\nowner p\nsysctl net.ipv4.ip_forward=1\n",
-            "path", "tcptune-originals 1\nowner p\nsysctl ../../etc/passwd=1\n",
-            "unknown format", "tcptune-originals 2\nowner p\nsysctl net.ipv4.tcp_tw_reuse=2\n",
-            "twice", "tcptune-originals 1\nowner p\nsysctl net.ipv4.tcp_tw_reuse=2\nsysctl net.ipv4.tcp_tw_reuse=1\n",
-            "octal-looking value", "tcptune-originals 1\nowner p\nsysctl net.ipv4.tcp_fin_timeout=060\n",
-            "bad owner", "tcptune-originals 1\nowner Not_A_Name\nsysctl net.ipv4.tcp_tw_reuse=2\n",
-            "no owner", "tcptune-originals 1\nsysctl net.ipv4.tcp_tw_reuse=2\n");
+    Map<String, String> bodies = new java.util.LinkedHashMap<>();
+    bodies.put("outside the allowlist", "tcptune-originals 1\nowner p\nsysctl net.ipv4.ip_forward=1\n");
+    bodies.put("path", "tcptune-originals 1\nowner p\nsysctl ../../etc/passwd=1\n");
+    bodies.put("unknown format", "tcptune-originals 3\nowner p\nsysctl net.ipv4.tcp_tw_reuse=2\n");
+    bodies.put("applied line in format 1", "tcptune-originals 1\nowner p\nsysctl net.ipv4.tcp_tw_reuse=2\napplied net.ipv4.tcp_tw_reuse=1\n");
+    bodies.put("applied without its sysctl", "tcptune-originals 2\nowner p\napplied net.ipv4.tcp_tw_reuse=1\n");
+    bodies.put("applied after another sysctl", "tcptune-originals 2\nowner p\nsysctl net.ipv4.tcp_tw_reuse=2\nsysctl net.core.somaxconn=4096\napplied net.ipv4.tcp_tw_reuse=1\n");
+    bodies.put("applied twice", "tcptune-originals 2\nowner p\nsysctl net.ipv4.tcp_tw_reuse=2\napplied net.ipv4.tcp_tw_reuse=1\napplied net.ipv4.tcp_tw_reuse=1\n");
+    bodies.put("non-canonical applied", "tcptune-originals 2\nowner p\nsysctl net.ipv4.tcp_tw_reuse=2\napplied net.ipv4.tcp_tw_reuse=01\n");
+    bodies.put("relative persisted file", "tcptune-originals 2\nowner p\npersisted etc/sysctl.d/x.conf\nsysctl net.ipv4.tcp_tw_reuse=2\n");
+    bodies.put("netns line without a path", "tcptune-originals 2\nowner p\nnetns 4026532246 8193 abc\nsysctl net.ipv4.tcp_tw_reuse=2\n");
+    bodies.put("twice", "tcptune-originals 1\nowner p\nsysctl net.ipv4.tcp_tw_reuse=2\nsysctl net.ipv4.tcp_tw_reuse=1\n");
+    bodies.put("octal-looking value", "tcptune-originals 1\nowner p\nsysctl net.ipv4.tcp_fin_timeout=060\n");
+    bodies.put("bad owner", "tcptune-originals 1\nowner Not_A_Name\nsysctl net.ipv4.tcp_tw_reuse=2\n");
+    bodies.put("no owner", "tcptune-originals 1\nsysctl net.ipv4.tcp_tw_reuse=2\n");
     for (var e : bodies.entrySet()) {
       Files.writeString(journal.file(), e.getValue() + "sha256 " + sha256(e.getValue()) + "\n");
       assertThatThrownBy(journal::load).as(e.getKey()).isInstanceOf(JournalCorruptException.class);
     }
+    // A netns line belongs in the journal of a namespace, never in the node's own.
+    String withNetns = "tcptune-originals 2\nowner p\nnetns 4026532246 8193 abc /run/netns/blue\nsysctl net.ipv4.tcp_tw_reuse=2\n";
+    Files.writeString(journal.file(), withNetns + "sha256 " + sha256(withNetns) + "\n");
+    assertThatThrownBy(journal::load).isInstanceOf(JournalCorruptException.class).hasMessageContaining("namespace");
+  }
+
+  @Test
+  void readsAJournalOfTheFirstFormatAsOriginalsWithUnknownAppliedValues() throws Exception {
+    var journal = new OriginalsJournal(dir);
+    // Byte for byte what tcptune wrote before applied values were journaled.
+    String body = "tcptune-originals 1\nowner high-churn-clients\nsysctl net.ipv4.tcp_tw_reuse=2\n"
+        + "sysctl net.ipv4.ip_local_port_range=32768 60999\n";
+    Files.writeString(journal.file(), body + "sha256 " + sha256(body) + "\n");
+
+    Entries e = journal.load().orElseThrow();
+
+    assertThat(e.owner()).isEqualTo("high-churn-clients");
+    assertThat(e.originals()).containsExactlyInAnyOrderEntriesOf(Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999"));
+    assertThat(e.applied()).isEmpty();
+    assertThat(e.netns()).isEmpty();
+    assertThat(e.persisted()).isEmpty();
+    // Stored again, it is format 2, with nothing invented.
+    journal.store(e);
+    assertThat(Files.readString(journal.file())).startsWith("tcptune-originals 2\n").doesNotContain("applied");
+    assertThat(journal.load()).contains(e);
+  }
+
+  @Test
+  void aNamespaceJournalRecordsWhoTheNamespaceIsAndRefusesAnyOtherWithTheSameInode() throws Exception {
+    var blue = new OriginalsJournal.Netns(new NetNamespace.Identity(4026532246L, 8193, "0f1e2d3c-aaaa-bbbb-cccc-0123456789ab"), "/run/netns/blue");
+    var journal = OriginalsJournal.forNamespace(dir, blue);
+    Entries e = HIGH_CHURN.withNetns(Optional.of(blue)).withPersisted(Optional.empty());
+    journal.store(e);
+
+    assertThat(journal.file().getFileName().toString()).isEqualTo("originals-netns-4026532246.journal");
+    assertThat(Files.readString(journal.file()))
+        .contains("\nnetns 4026532246 8193 0f1e2d3c-aaaa-bbbb-cccc-0123456789ab /run/netns/blue\n");
+    assertThat(journal.load()).contains(e);
+    // The same namespace reached by another path is the same namespace.
+    var sameByPid = new OriginalsJournal.Netns(blue.id(), "/proc/4242/ns/net");
+    assertThat(OriginalsJournal.forNamespace(dir, sameByPid).load()).contains(e);
+    // The kernel gave the inode to a new namespace (another cookie), or the machine rebooted.
+    for (var other : java.util.List.of(new NetNamespace.Identity(4026532246L, 9000, blue.id().bootId()),
+        new NetNamespace.Identity(4026532246L, 8193, "11111111-2222-3333-4444-555555555555"))) {
+      var replaced = OriginalsJournal.forNamespace(dir, new OriginalsJournal.Netns(other, "/run/netns/blue"));
+      assertThatThrownBy(replaced::load).isInstanceOf(JournalForOtherNamespaceException.class)
+          .hasMessageContaining("gone or was replaced").hasMessageContaining(journal.file().toString());
+    }
+    // Entries of one namespace are never stored in another's journal or the node's.
+    assertThatThrownBy(() -> new OriginalsJournal(dir).store(e)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(OriginalsJournal.namespaceJournals(dir)).singleElement()
+        .satisfies(j -> assertThat(j.entries()).contains(e));
+    assertThat(new OriginalsJournal(dir).load()).isEmpty();
+  }
+
+  @Test
+  void aPersistedFileIsRecorded() throws Exception {
+    var journal = new OriginalsJournal(dir);
+    Entries e = HIGH_CHURN.withPersisted(Optional.of(Path.of("/etc/sysctl.d/90-tcptune-high-churn-clients.conf")));
+    journal.store(e);
+    assertThat(Files.readString(journal.file())).contains("\npersisted /etc/sysctl.d/90-tcptune-high-churn-clients.conf\n");
+    assertThat(journal.load()).contains(e);
   }
 
   @Test
@@ -159,7 +230,11 @@ class OriginalsJournalTest {
     return out;
   }
 
-  private static String sha256(String s) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.US_ASCII)));
+  static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.US_ASCII)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

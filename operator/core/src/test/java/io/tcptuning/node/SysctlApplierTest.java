@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,8 +63,9 @@ class SysctlApplierTest {
             org.assertj.core.groups.Tuple.tuple(Sysctl.TCP_TIMESTAMPS, Status.AlreadySet, "1", "1"),
             org.assertj.core.groups.Tuple.tuple(Sysctl.IP_LOCAL_PORT_RANGE, Status.Applied, "32768 60999", "10240 65535"));
     assertThat(values()).containsEntry(Sysctl.TCP_TW_REUSE, "1").containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "10240 65535");
-    // Only what changed is journaled: timestamps was never written.
-    assertThat(journal.load()).contains(new Entries("high-churn", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999")));
+    // Only what changed is journaled, with the value applied: timestamps was never written.
+    assertThat(journal.load()).contains(new Entries("high-churn", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999"),
+        Map.of(Sysctl.TCP_TW_REUSE, "1", Sysctl.IP_LOCAL_PORT_RANGE, "10240 65535"), Optional.empty(), Optional.empty()));
   }
 
   @Test
@@ -103,7 +105,8 @@ class SysctlApplierTest {
         .containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999")
         .containsEntry(Sysctl.TCP_TW_REUSE, "1")
         .containsEntry(Sysctl.TCP_FIN_TIMEOUT, "30");
-    assertThat(journal.load()).contains(new Entries("high-churn", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.TCP_FIN_TIMEOUT, "60")));
+    assertThat(journal.load()).contains(new Entries("high-churn", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.TCP_FIN_TIMEOUT, "60"),
+        Map.of(Sysctl.TCP_TW_REUSE, "1", Sysctl.TCP_FIN_TIMEOUT, "30"), Optional.empty(), Optional.empty()));
   }
 
   @Test
@@ -123,7 +126,8 @@ class SysctlApplierTest {
         .containsEntry(Sysctl.TCP_TW_REUSE, "1")
         .containsEntry(Sysctl.SOMAXCONN, "8192");
     // The new owner's originals are the true ones (2, not the 1 the old owner had set).
-    assertThat(journal.load()).contains(new Entries("web-servers", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.SOMAXCONN, "4096")));
+    assertThat(journal.load()).contains(new Entries("web-servers", Map.of(Sysctl.TCP_TW_REUSE, "2", Sysctl.SOMAXCONN, "4096"),
+        Map.of(Sysctl.TCP_TW_REUSE, "1", Sysctl.SOMAXCONN, "8192"), Optional.empty(), Optional.empty()));
   }
 
   @Test
@@ -299,5 +303,155 @@ class SysctlApplierTest {
     fx.set(Sysctl.IP_LOCAL_PORT_RANGE, "10240\t65535"); // the kernel's tab is not drift
 
     assertThat(applier.detectDrift(r.plan())).containsExactly(new SysctlApplier.Drift(Sysctl.TCP_TW_REUSE, "1", "0"));
+  }
+
+  @Test
+  void revertLeavesAValueChangedByHandSinceApplyAloneAndKeepsItsOriginalInTheJournal() throws IOException {
+    fx.set(Sysctl.TCP_TW_REUSE, "0");
+    applier.apply(request("high-churn", highChurn()));
+    // Someone sets reuse by hand after the apply (applied 1, original 0); the port range is as applied.
+    fx.set(Sysctl.TCP_TW_REUSE, "2");
+
+    RevertResult r = applier.revert(null);
+
+    assertThat(r.outcome()).isEqualTo(RevertResult.Outcome.ChangedByHand);
+    assertThat(r.succeeded()).isTrue();
+    assertThat(r.sysctls()).extracting(SysctlOutcome::sysctl, SysctlOutcome::status)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(Sysctl.TCP_TW_REUSE, Status.ChangedByHand),
+            org.assertj.core.groups.Tuple.tuple(Sysctl.IP_LOCAL_PORT_RANGE, Status.Restored));
+    assertThat(r.sysctls().getFirst().message()).isEqualTo("changed by hand since apply: applied 1, now 2 (original 0)");
+    assertThat(r.message()).contains("left 1 changed by hand", "net.ipv4.tcp_tw_reuse", "--force");
+    assertThat(values()).containsEntry(Sysctl.TCP_TW_REUSE, "2").containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999");
+    Entries kept = journal.load().orElseThrow();
+    assertThat(kept.originals()).containsExactlyEntriesOf(Map.of(Sysctl.TCP_TW_REUSE, "0"));
+    assertThat(kept.applied()).containsExactlyEntriesOf(Map.of(Sysctl.TCP_TW_REUSE, "1"));
+
+    // Asked again, the same answer; forced, the original comes back and the journal goes.
+    assertThat(applier.revert(null).outcome()).isEqualTo(RevertResult.Outcome.ChangedByHand);
+    assertThat(values()).containsEntry(Sysctl.TCP_TW_REUSE, "2");
+    RevertResult forced = applier.revert(null, true);
+    assertThat(forced.outcome()).isEqualTo(RevertResult.Outcome.Reverted);
+    assertThat(values()).containsEntry(Sysctl.TCP_TW_REUSE, "0");
+    assertThat(journal.file()).doesNotExist();
+  }
+
+  @Test
+  void aValueAlreadyBackAtItsOriginalIsNoHandChange() throws IOException {
+    applier.apply(request("high-churn", highChurn()));
+    fx.set(Sysctl.TCP_TW_REUSE, "2"); // the original, set back by hand
+
+    RevertResult r = applier.revert(null);
+
+    assertThat(r.outcome()).isEqualTo(RevertResult.Outcome.Reverted);
+    assertThat(values()).containsEntry(Sysctl.TCP_TW_REUSE, "2").containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999");
+    assertThat(journal.file()).doesNotExist();
+  }
+
+  @Test
+  void aJournalOfTheFirstFormatHasNoAppliedValuesAndRevertsAsBefore() throws IOException {
+    fx.set(Sysctl.TCP_TW_REUSE, "0");
+    Map<Sysctl, String> before = values();
+    applier.apply(request("high-churn", highChurn()));
+    // What tcptune wrote before applied values were journaled (format 1), as a fixture.
+    String body = "tcptune-originals 1\nowner high-churn\nsysctl net.ipv4.tcp_tw_reuse=0\nsysctl net.ipv4.ip_local_port_range=32768 60999\n";
+    Files.writeString(journal.file(), body + "sha256 " + OriginalsJournalTest.sha256(body) + "\n");
+    fx.set(Sysctl.TCP_TW_REUSE, "2"); // unknowable whether by hand: the applied value was not recorded
+
+    RevertResult r = applier.revert(null);
+
+    assertThat(r.outcome()).isEqualTo(RevertResult.Outcome.Reverted);
+    assertThat(values()).isEqualTo(before);
+    assertThat(journal.file()).doesNotExist();
+  }
+
+  @Test
+  void reapplyRecordsTheAppliedValuesInAJournalOfTheFirstFormat() throws IOException {
+    applier.apply(request("high-churn", highChurn()));
+    String body = "tcptune-originals 1\nowner high-churn\nsysctl net.ipv4.tcp_tw_reuse=2\nsysctl net.ipv4.ip_local_port_range=32768 60999\n";
+    Files.writeString(journal.file(), body + "sha256 " + OriginalsJournalTest.sha256(body) + "\n");
+
+    applier.apply(request("high-churn", highChurn()));
+
+    assertThat(Files.readString(journal.file())).startsWith("tcptune-originals 2\n").contains("applied net.ipv4.tcp_tw_reuse=1\n");
+    assertThat(journal.load().orElseThrow().originals()).containsEntry(Sysctl.TCP_TW_REUSE, "2");
+  }
+
+  @Test
+  void aLaterApplyThatChangesAValueUpdatesTheAppliedValueBeforeWriting() throws IOException {
+    applier.apply(request("high-churn", highChurn()));
+    Map<Sysctl, String> v2 = highChurn();
+    v2.put(Sysctl.IP_LOCAL_PORT_RANGE, "20000 65535");
+
+    applier.apply(request("high-churn", v2));
+
+    Entries e = journal.load().orElseThrow();
+    assertThat(e.originals()).containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999");
+    assertThat(e.applied()).containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "20000 65535");
+    assertThat(applier.revert(null).outcome()).isEqualTo(RevertResult.Outcome.Reverted);
+    assertThat(values()).containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "32768 60999");
+  }
+
+  @Test
+  void persistWritesTheValuesInPlaceAfterTheWritesAndRevertRemovesTheFile() throws IOException {
+    Path sysctlD = tmp.resolve("etc/sysctl.d");
+    Map<Sysctl, String> d = highChurn();
+    d.put(Sysctl.TCP_TW_RECYCLE, "1"); // refused: never persisted
+    var target = new PersistedSysctls.Target(sysctlD, "tcptune 9.9.9");
+
+    ApplyResult r = applier.apply(request("high-churn", d), Optional.of(target));
+
+    Path file = sysctlD.resolve("90-tcptune-high-churn.conf");
+    assertThat(r.persisted()).contains(file);
+    assertThat(journal.load().orElseThrow().persisted()).contains(file);
+    String text = Files.readString(file);
+    assertThat(text).contains("tcptune 9.9.9", "tcptune revert --policy high-churn").doesNotContain("tcp_tw_recycle");
+    assertThat(PersistedSysctlsTest.parse(text))
+        .containsExactly(Map.entry("net.ipv4.tcp_tw_reuse", "1"), Map.entry("net.ipv4.tcp_timestamps", "1"),
+            Map.entry("net.ipv4.ip_local_port_range", "10240 65535"));
+    try (var files = Files.list(sysctlD)) {
+      assertThat(files).containsExactly(file); // no temporary file left
+    }
+
+    // A later apply without --persist keeps the file true to what is applied.
+    Map<Sysctl, String> v2 = highChurn();
+    v2.put(Sysctl.IP_LOCAL_PORT_RANGE, "20000 65535");
+    assertThat(applier.apply(request("high-churn", v2)).persisted()).contains(file);
+    assertThat(PersistedSysctlsTest.parse(Files.readString(file))).containsEntry("net.ipv4.ip_local_port_range", "20000 65535");
+
+    RevertResult reverted = applier.revert("high-churn");
+    assertThat(reverted.removedPersisted()).contains(file);
+    assertThat(file).doesNotExist();
+  }
+
+  @Test
+  void aHandoverRemovesTheOldOwnersPersistedFile() throws IOException {
+    Path sysctlD = tmp.resolve("etc/sysctl.d");
+    applier.apply(request("old-owner", highChurn()), Optional.of(new PersistedSysctls.Target(sysctlD, "tcptune test")));
+    Path old = sysctlD.resolve("90-tcptune-old-owner.conf");
+    assertThat(old).exists();
+
+    ApplyResult r = applier.apply(request("new-owner", Map.of(Sysctl.SOMAXCONN, "8192")));
+
+    assertThat(r.succeeded()).isTrue();
+    assertThat(r.removedPersisted()).contains(old);
+    assertThat(r.persisted()).isEmpty();
+    assertThat(old).doesNotExist();
+    assertThat(journal.load().orElseThrow().persisted()).isEmpty();
+  }
+
+  @Test
+  void aHandoverLeavesTheOldOwnersValueThatWasChangedByHandAloneAndForgetsIt() throws IOException {
+    applier.apply(request("old-owner", highChurn()));
+    fx.set(Sysctl.IP_LOCAL_PORT_RANGE, "30000 60999"); // by hand, after the apply
+
+    ApplyResult r = applier.apply(request("new-owner", Map.of(Sysctl.SOMAXCONN, "8192")));
+
+    assertThat(r.givenBack()).extracting(SysctlOutcome::sysctl, SysctlOutcome::status)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(Sysctl.TCP_TW_REUSE, Status.Restored),
+            org.assertj.core.groups.Tuple.tuple(Sysctl.IP_LOCAL_PORT_RANGE, Status.ChangedByHand));
+    assertThat(values()).containsEntry(Sysctl.IP_LOCAL_PORT_RANGE, "30000 60999").containsEntry(Sysctl.TCP_TW_REUSE, "2");
+    assertThat(journal.load().orElseThrow().originals()).containsOnlyKeys(Sysctl.SOMAXCONN);
   }
 }

@@ -40,7 +40,11 @@ public final class TestNamespace implements AutoCloseable {
   }
 
   public static TestNamespace create(String prefix) throws IOException, InterruptedException {
-    String name = "tcptune-" + prefix + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffL);
+    return createNamed("tcptune-" + prefix + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffL));
+  }
+
+  /** A namespace of exactly this name (one a test deleted and makes again, say). */
+  public static TestNamespace createNamed(String name) throws IOException, InterruptedException {
     run(List.of("ip", "netns", "add", name)).check();
     TestNamespace ns = new TestNamespace(name);
     try {
@@ -217,6 +221,11 @@ public final class TestNamespace implements AutoCloseable {
     public String toString() {
       return "exit " + exitCode + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
     }
+  }
+
+  /** Runs a command on the host (mount, umount of a test's own paths), failing when it fails. */
+  public static Result runChecked(List<String> command) throws IOException, InterruptedException {
+    return run(command).check();
   }
 
   static Result run(List<String> command) throws IOException, InterruptedException {
