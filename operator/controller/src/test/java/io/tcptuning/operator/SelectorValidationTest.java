@@ -25,7 +25,7 @@ class SelectorValidationTest {
     p.getSpec().setNamespaceSelector(expr("team", "Exists", "x"));
     assertThat(TcpTuningPolicyReconciler.validate(p))
         .extracting(Violation::field)
-        .containsExactly("spec.podSelector.matchLabels[\"tcptuning.io/tune\"]", "spec.namespaceSelector.matchExpressions[0].values");
+        .containsExactly("spec.podSelector.matchLabels.tcptuning.io/tune", "spec.namespaceSelector.matchExpressions[0].values");
 
     p.getSpec().setPodSelector(labels("tcptuning.io/tune", "true"));
     p.getSpec().setNamespaceSelector(expr("team", "In", "payments"));

@@ -45,10 +45,11 @@ public final class LabelSelectors {
     if (labels.size() > SELECTOR_MAX_LABELS) {
       out.add(new Violation(field + ".matchLabels", "has " + labels.size() + " labels; accepted at most " + SELECTOR_MAX_LABELS));
     }
+    // Named as the API server names them: a bad key at the map (the CRD checks keys with one CEL
+    // rule there), a bad value at matchLabels.KEY.
     for (Map.Entry<String, String> e : labels.entrySet()) {
-      String f = field + ".matchLabels[" + PolicyValidator.quote(e.getKey()) + "]";
-      key(f, e.getKey(), out);
-      value(f, e.getValue(), out);
+      key(field + ".matchLabels", e.getKey(), out);
+      value(field + ".matchLabels." + e.getKey(), e.getValue(), out);
     }
     List<LabelSelectorRequirement> exprs = s.getMatchExpressions() == null ? List.of() : s.getMatchExpressions();
     if (exprs.size() > SELECTOR_MAX_EXPRESSIONS) {

@@ -51,11 +51,14 @@ class LabelSelectorsTest {
         .extracting(Violation::message).containsExactly("must be empty for operator Exists");
     assertThat(LabelSelectors.validate(F, labels("bad key", "v")))
         .singleElement().satisfies(v -> {
-          assertThat(v.field()).isEqualTo(F + ".matchLabels[\"bad key\"]");
+          assertThat(v.field()).isEqualTo(F + ".matchLabels");
           assertThat(v.message()).startsWith("\"bad key\" is not a valid label key; accepted [prefix/]name");
         });
     assertThat(LabelSelectors.validate(F, labels("zone", "-a")))
-        .singleElement().satisfies(v -> assertThat(v.message()).startsWith("\"-a\" is not a valid label value; accepted 0..63 characters"));
+        .singleElement().satisfies(v -> {
+          assertThat(v.field()).as("as the API server names it").isEqualTo(F + ".matchLabels.zone");
+          assertThat(v.message()).startsWith("\"-a\" is not a valid label value; accepted 0..63 characters");
+        });
     assertThat(LabelSelectors.validate(F, expr("zone", "In", "ok", "not ok")))
         .extracting(Violation::field).containsExactly(F + ".matchExpressions[0].values[1]");
     assertThat(LabelSelectors.validate(F, expr("../../etc/passwd", "Exists")))

@@ -104,7 +104,7 @@ class PolicyReaderTest {
         .extracting(Violation::field)
         .containsExactly(
             "spec.podSelector.matchExpressions[0].extra",
-            "spec.podSelector.matchLabels[\"tune me\"]",
+            "spec.podSelector.matchLabels",
             "spec.podSelector.matchExpressions[0].operator",
             "spec.namespaceSelector.matchExpressions[0].values");
     assertThat(v.get(1).message()).startsWith("\"tune me\" is not a valid label key; accepted [prefix/]name");
