@@ -89,6 +89,77 @@ class CrdAdmissionApiServerTest {
         .contains("rollout.maxUnavailable must be an integer >= 1 or a percentage 1%..100%");
   }
 
+  @Test
+  void podAndNamespaceSelectorsAreAdmittedAndABadOneIsRefusedNamingEachField() {
+    RealApiServer.Kubectl good =
+        API.kubectlWithInput(
+            """
+            apiVersion: tcptuning.io/v1alpha1
+            kind: TcpTuningPolicy
+            metadata: {name: pods-ok}
+            spec:
+              podSelector:
+                matchLabels: {tcptuning.io/tune: "true", app.kubernetes.io/name: checkout}
+                matchExpressions: [{key: tier, operator: NotIn, values: [db]}]
+              namespaceSelector:
+                matchExpressions: [{key: team, operator: Exists}]
+              sysctls: {tcpTwReuse: 1}
+            """,
+            "apply", "-f", "-");
+    try {
+      assertThat(good.exitCode()).as(good.toString()).isZero();
+      assertThat(API.kubectl("get", "ttp", "pods-ok", "-o", "jsonpath={.spec.podSelector.matchLabels.tcptuning\\.io/tune} {.spec.namespaceSelector.matchExpressions[0].operator}")
+          .assertSuccess().stdout()).isEqualTo("true Exists");
+    } finally {
+      API.kubectl("delete", "ttp", "pods-ok", "--ignore-not-found").assertSuccess();
+    }
+
+    // The schema (patterns, the operator enum) first: the server checks CEL rules only on an
+    // object that passed it, so the CEL-only mistakes (a bad key in matchLabels, In without
+    // values) are shown in a second manifest.
+    RealApiServer.Kubectl schema =
+        API.kubectlWithInput(
+            """
+            apiVersion: tcptuning.io/v1alpha1
+            kind: TcpTuningPolicy
+            metadata: {name: pods-bad}
+            spec:
+              podSelector:
+                matchExpressions: [{key: app, operator: Gt, values: ["3"]}]
+              namespaceSelector:
+                matchLabels: {team: "-payments-"}
+              sysctls: {tcpTwReuse: 1}
+            """,
+            "apply", "-f", "-");
+    assertThat(schema.exitCode()).as(schema.toString()).isNotZero();
+    assertThat(schema.stderr())
+        .contains("is invalid")
+        .contains("spec.podSelector.matchExpressions[0].operator: Unsupported value: \"Gt\"")
+        .contains("spec.namespaceSelector.matchLabels.team: Invalid value: \"-payments-\"");
+    RealApiServer.Kubectl cel =
+        API.kubectlWithInput(
+            """
+            apiVersion: tcptuning.io/v1alpha1
+            kind: TcpTuningPolicy
+            metadata: {name: pods-bad}
+            spec:
+              podSelector:
+                matchLabels: {"tune me": "true"}
+              namespaceSelector:
+                matchExpressions: [{key: team, operator: In}]
+              sysctls: {tcpTwReuse: 1}
+            """,
+            "apply", "-f", "-");
+    assertThat(cel.exitCode()).as(cel.toString()).isNotZero();
+    // Every field named as the policy reader names them (HostilePolicyReaderTest, LabelSelectorsTest).
+    assertThat(cel.stderr())
+        .contains("spec.podSelector.matchLabels: Invalid value")
+        .contains("matchLabels keys must be label keys: [prefix/]name")
+        .contains("spec.namespaceSelector.matchExpressions[0].values: Invalid value")
+        .contains("values must be non-empty for the operators In and NotIn");
+    assertThat(API.kubectl("get", "ttp", "pods-bad", "--ignore-not-found").assertSuccess().stdout()).isEmpty();
+  }
+
   static List<Path> examples() throws IOException {
     try (Stream<Path> files = Files.list(ProjectPaths.resolve("deploy/examples"))) {
       return files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();

@@ -7,6 +7,9 @@ import io.tcptuning.agent.NodeStateReporter;
 import io.tcptuning.agent.NodeStatusFactory;
 import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.NodePhase;
+import io.tcptuning.api.v1alpha1.PodCounts;
+import io.tcptuning.api.v1alpha1.PodPressure;
+import io.tcptuning.api.v1alpha1.PodRefusal;
 import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.SysctlStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.TimeWait;
@@ -145,18 +148,100 @@ class KubectlApiServerTest {
             .contains("Warning KernelRemovedSysctl")
             .contains("net.ipv4.tcp_tw_recycle refused on 1 nodes (worker-7): KernelRemovedSysctl"));
 
-    List<List<String>> ttp = table(API.kubectl("get", "ttp").assertSuccess().stdout());
+    // By name: another test adds a policy and a node state of its own to this server.
+    List<List<String>> ttp = table(API.kubectl("get", "ttp", "high-churn-clients", "legacy-tw-recycle").assertSuccess().stdout());
     assertThat(ttp.getFirst()).containsExactly("NAME", "MODE", "SELECTED", "APPLIED", "REFUSED", "FAILED", "MAX-PRESSURE", "READY", "AGE");
     assertThat(ttp).hasSize(3);
     assertThat(ttp.get(1).subList(0, 8)).containsExactly("high-churn-clients", "Enforce", "1", "1", "0", "0", "0.41", "True");
     assertThat(ttp.get(2).subList(0, 8)).containsExactly("legacy-tw-recycle", "Enforce", "1", "1", "1", "0", "0.01", "True");
     assertThat(ttp.get(1).get(8)).matches("[0-9]+s");
 
-    List<List<String>> ttns = table(API.kubectl("get", "ttns").assertSuccess().stdout());
-    assertThat(ttns.getFirst()).containsExactly("NAME", "POLICY", "PHASE", "KERNEL", "TIME-WAIT", "PRESSURE", "APPLIED", "AGE");
+    List<List<String>> ttns = columns(API.kubectl("get", "ttns", "worker-1", "worker-7").assertSuccess().stdout());
+    assertThat(ttns.getFirst()).containsExactly("NAME", "POLICY", "PHASE", "KERNEL", "TIME-WAIT", "PRESSURE", "WORST-POD", "POD-PRESSURE", "APPLIED", "AGE");
     assertThat(ttns).hasSize(3);
-    assertThat(ttns.get(1).subList(0, 7)).containsExactly("worker-1", "high-churn-clients", "Applied", "6.8.0-1017-aws", "23110", "0.41", "True");
-    assertThat(ttns.get(2).subList(0, 7)).containsExactly("worker-7", "legacy-tw-recycle", "Applied", "6.8.0-1017-aws", "310", "0.01", "True");
+    // No pod holds TIME_WAIT sockets on these nodes: the pod columns are empty.
+    assertThat(ttns.get(1).subList(0, 9)).containsExactly("worker-1", "high-churn-clients", "Applied", "6.8.0-1017-aws", "23110", "0.41", "", "", "True");
+    assertThat(ttns.get(2).subList(0, 9)).containsExactly("worker-7", "legacy-tw-recycle", "Applied", "6.8.0-1017-aws", "310", "0.01", "", "", "True");
+  }
+
+  @Test
+  void podColumnsShowTheWorstPodItsPressureAndThePodsTuned() {
+    node("worker-9", "client-pods");
+    API.kubectlWithInput(
+            """
+            apiVersion: tcptuning.io/v1alpha1
+            kind: TcpTuningPolicy
+            metadata: {name: pod-clients}
+            spec:
+              nodeSelector: {matchLabels: {tcptuning.io/profile: client-pods}}
+              podSelector: {matchLabels: {tcptuning.io/tune: "true"}}
+              namespaceSelector:
+                matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system]}]
+              sysctls: {tcpTwReuse: 1, tcpTimestamps: 1}
+            """,
+            "apply", "-f", "-")
+        .assertSuccess();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      TcpTuningPolicy p = API.client().resources(TcpTuningPolicy.class).withName("pod-clients").get();
+      assertThat(p.getStatus()).isNotNull();
+      assertThat(p.getStatus().getNodes().getSelected()).isEqualTo(1);
+      assertThat(p.getStatus().getPods()).as("selects pods, none reported yet").isEqualTo(new PodCounts(0, 0, 0, 0));
+    });
+
+    // The agent's report as the agent engineer's code fills it: namespaces counted, the top pods,
+    // the worst pod, pod counts and pod refusals. Written here directly, through the status subresource.
+    TcpTuningPolicy p = API.client().resources(TcpTuningPolicy.class).withName("pod-clients").get();
+    TimeWait tw = new TimeWait();
+    tw.setTotal(310);
+    tw.setPortRangeSize(28232);
+    tw.setPressure(0.011);
+    tw.setMaxDestinationPressure(0.011);
+    var status =
+        NodeStatusFactory.build(
+            new NodeStatusFactory.Identity("pod-clients", p.getMetadata().getGeneration(), Mode.Enforce),
+            NodePhase.Applied, "6.8.0-1017-aws", NatVerdict.none(List.of("iptables nat table")), tw,
+            List.of(new SysctlStatus("net.ipv4.tcp_tw_reuse", "2", "1", "1", SysctlState.Applied, null, null)), null, null, Instant.now());
+    PodPressure worst = new PodPressure();
+    worst.setPod("shop/checkout-7d9f");
+    worst.setNetnsInode(4026532871L);
+    worst.setTimeWait(24561);
+    worst.setPortRangeSize(28232);
+    worst.setPressure(0.87);
+    worst.setMaxDestinationPressure(0.8699);
+    worst.setHottestDestination("10.96.12.4:5432");
+    status.setNamespaces(15);
+    status.setWorstPod(worst);
+    status.setTopPods(List.of(worst));
+    status.setPods(new PodCounts(14, 12, 2, 0));
+    status.setPodRefusals(List.of(
+        new PodRefusal("shop/legacy-0", "net.ipv4.ip_local_port_range", "PodDeclaresSysctl", "the pod sets it in securityContext.sysctls"),
+        new PodRefusal("shop/legacy-1", "net.ipv4.ip_local_port_range", "PodDeclaresSysctl", "the pod sets it in securityContext.sysctls")));
+    try (NodeStateReporter reporter = new NodeStateReporter(() -> API.client(b -> b), "worker-9")) {
+      reporter.write(status);
+    }
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(API.kubectl("get", "ttp", "pod-clients", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].message}").assertSuccess().stdout())
+            .isEqualTo("1/1 nodes applied; 12/14 selected pods tuned, 2 refused"));
+    assertThat(API.kubectl("get", "ttp", "pod-clients", "-o", "jsonpath={.status.worstPod.node} {.status.refusals[0].reason} {.status.refusals[0].pods}")
+        .assertSuccess().stdout()).isEqualTo("worker-9 PodDeclaresSysctl 2");
+
+    List<List<String>> ttns = table(API.kubectl("get", "ttns", "worker-9").assertSuccess().stdout());
+    assertThat(ttns.getFirst()).containsExactly("NAME", "POLICY", "PHASE", "KERNEL", "TIME-WAIT", "PRESSURE", "WORST-POD", "POD-PRESSURE", "APPLIED", "AGE");
+    assertThat(ttns.get(1).subList(0, 9))
+        .containsExactly("worker-9", "pod-clients", "Applied", "6.8.0-1017-aws", "310", "0.011", "shop/checkout-7d9f", "0.8699", "True");
+    List<List<String>> ttnsWide = table(API.kubectl("get", "ttns", "worker-9", "-o", "wide").assertSuccess().stdout());
+    assertThat(ttnsWide.getFirst()).containsSubsequence("POD-PRESSURE", "PODS-TUNED", "APPLIED");
+    assertThat(ttnsWide.get(1).get(ttnsWide.getFirst().indexOf("PODS-TUNED"))).isEqualTo("12");
+
+    // The policy's pod columns are for -o wide; the default view stays as README shows it.
+    assertThat(table(API.kubectl("get", "ttp", "pod-clients").assertSuccess().stdout()).getFirst())
+        .containsExactly("NAME", "MODE", "SELECTED", "APPLIED", "REFUSED", "FAILED", "MAX-PRESSURE", "READY", "AGE");
+    List<List<String>> ttpWide = table(API.kubectl("get", "ttp", "pod-clients", "-o", "wide").assertSuccess().stdout());
+    assertThat(ttpWide.getFirst())
+        .containsExactly("NAME", "MODE", "SELECTED", "APPLIED", "REFUSED", "FAILED", "MAX-PRESSURE", "PODS-TUNED", "WORST-POD", "POD-PRESSURE", "READY", "AGE");
+    assertThat(ttpWide.get(1).subList(0, 11))
+        .containsExactly("pod-clients", "Enforce", "1", "1", "0", "0", "0.01", "12", "shop/checkout-7d9f", "0.87", "True");
   }
 
   private static void report(String node, String policy, long timeWaitTotal, double pressure, List<SysctlStatus> sysctls) {
@@ -173,6 +258,29 @@ class KubectlApiServerTest {
     try (NodeStateReporter reporter = new NodeStateReporter(() -> API.client(b -> b), node)) {
       reporter.write(status);
     }
+  }
+
+  /**
+   * kubectl's table cut at the header's column starts, so that an empty cell stays a cell
+   * (kubectl prints nothing for a printer column whose path is absent).
+   */
+  private static List<List<String>> columns(String out) {
+    List<String> lines = out.lines().filter(l -> !l.isBlank()).toList();
+    String header = lines.getFirst();
+    List<Integer> starts = new java.util.ArrayList<>();
+    var m = java.util.regex.Pattern.compile("\\S+").matcher(header);
+    while (m.find()) {
+      starts.add(m.start());
+    }
+    return lines.stream().map(l -> {
+      List<String> cells = new java.util.ArrayList<>();
+      for (int i = 0; i < starts.size(); i++) {
+        int from = Math.min(starts.get(i), l.length());
+        int to = i + 1 < starts.size() ? Math.min(starts.get(i + 1), l.length()) : l.length();
+        cells.add(l.substring(from, to).strip());
+      }
+      return cells;
+    }).toList();
   }
 
   /** kubectl's table, split on runs of spaces. */

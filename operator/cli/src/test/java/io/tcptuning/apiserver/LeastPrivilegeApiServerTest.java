@@ -214,6 +214,79 @@ class LeastPrivilegeApiServerTest {
     assertThat(API.kubectl("auth", "can-i", "patch", "daemonsets.apps", "-n", NS, "--as=" + AGENT).stdout().strip()).isEqualTo("no");
   }
 
+  /**
+   * Pods' network namespaces: the agent lists the pods of its node (field selector
+   * spec.nodeName) and reads namespaces' labels, and may do nothing else with either. RBAC cannot
+   * restrict a list to a field selector, so the grant lets it list every pod: shown here, and said
+   * in README's threat model.
+   */
+  @Test
+  void theAgentReadsPodsAndNamespacesAndWritesNeither() {
+    Pod onWorker1 = API.client().pods().inNamespace(NS).resource(new PodBuilder()
+        .withNewMetadata().withName("client-on-worker-1").addToLabels("tcptuning.io/tune", "true").endMetadata()
+        .withNewSpec().withNodeName("worker-1").addNewContainer().withName("c").withImage("x").endContainer().endSpec().build()).create();
+    API.client().pods().inNamespace(NS).resource(new PodBuilder()
+        .withNewMetadata().withName("client-on-worker-2").endMetadata()
+        .withNewSpec().withNodeName("worker-2").addNewContainer().withName("c").withImage("x").endContainer().endSpec().build()).create();
+    try (KubernetesClient agent = as(AGENT, "worker-1")) {
+      // What the agent does: its node's pods, in every namespace, and the namespaces' labels.
+      var mine = agent.pods().inAnyNamespace().withField("spec.nodeName", "worker-1").list().getItems();
+      assertThat(mine).extracting(p -> p.getMetadata().getName()).containsExactly("client-on-worker-1");
+      assertThat(mine.getFirst().getMetadata().getUid()).isEqualTo(onWorker1.getMetadata().getUid());
+      assertThat(agent.pods().inNamespace(NS).withName("client-on-worker-1").get().getMetadata().getLabels()).containsEntry("tcptuning.io/tune", "true");
+      assertThat(agent.namespaces().withName(NS).get().getMetadata().getLabels()).containsKey("kubernetes.io/metadata.name");
+      assertThat(agent.namespaces().list().getItems()).extracting(n -> n.getMetadata().getName()).contains(NS, "default");
+      var watch = agent.pods().inAnyNamespace().withField("spec.nodeName", "worker-1").watch(new io.fabric8.kubernetes.client.Watcher<Pod>() {
+        @Override
+        public void eventReceived(Action action, Pod resource) {}
+
+        @Override
+        public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {}
+      });
+      watch.close();
+      // RBAC cannot hold it to its node: the grant is for all pods.
+      assertThat(agent.pods().inAnyNamespace().list().getItems()).extracting(p -> p.getMetadata().getName()).contains("client-on-worker-2");
+
+      // Nothing it may write: pods, their subresources, namespaces.
+      assertForbiddenByRbac(() -> agent.pods().inNamespace(NS).withName("client-on-worker-2").delete());
+      assertForbiddenByRbac(() -> agent.pods().inNamespace(NS).withName("client-on-worker-1").edit(p -> {
+        p.getMetadata().getLabels().put("tcptuning.io/tune", "false");
+        return p;
+      }));
+      assertForbiddenByRbac(() -> agent.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("evil").endMetadata()
+          .withNewSpec().withNodeName("worker-2").addNewContainer().withName("c").withImage("evil").endContainer().endSpec().build()).create());
+      assertForbiddenByRbac(() -> agent.pods().inNamespace(NS).withName("client-on-worker-2").getLog());
+      assertForbiddenByRbac(() -> agent.namespaces().withName(NS).edit(n -> {
+        n.getMetadata().getLabels().put("pod-security.kubernetes.io/enforce", "restricted");
+        return n;
+      }));
+    } finally {
+      API.client().pods().inNamespace(NS).withName("client-on-worker-1").withGracePeriod(0).delete();
+      API.client().pods().inNamespace(NS).withName("client-on-worker-2").withGracePeriod(0).delete();
+    }
+    // The whole set of new verbs, as the server's authorizer answers them.
+    for (String allowed : List.of("get pods", "list pods", "watch pods", "get namespaces", "list namespaces", "watch namespaces")) {
+      assertThat(canI(allowed)).as(allowed).isEqualTo("yes");
+    }
+    for (String denied : List.of("create pods", "update pods", "patch pods", "delete pods", "deletecollection pods", "get pods/log",
+        "create pods/exec", "create pods/eviction", "create pods/portforward", "get pods/proxy", "update pods/status", "patch pods/ephemeralcontainers",
+        "create namespaces", "update namespaces", "patch namespaces", "delete namespaces", "update namespaces/finalize",
+        "list configmaps", "list serviceaccounts", "create serviceaccounts/token", "list nodes", "list endpoints")) {
+      assertThat(canI(denied)).as(denied).isEqualTo("no");
+    }
+  }
+
+  /** {@code kubectl auth can-i VERB RESOURCE[/SUBRESOURCE] -A} as the agent ("pods/log" is a subresource here, not a pod named log). */
+  private static String canI(String verbAndResource) {
+    String[] vr = verbAndResource.split(" ");
+    String[] rs = vr[1].split("/");
+    List<String> args = new java.util.ArrayList<>(List.of("auth", "can-i", vr[0], rs[0], "-A", "--as=" + AGENT));
+    if (rs.length > 1) {
+      args.add("--subresource=" + rs[1]);
+    }
+    return API.kubectl(args.toArray(String[]::new)).stdout().strip();
+  }
+
   @Test
   void theOperatorsServiceAccountRunsAPolicyLifecycleWithoutA403() {
     Instant start = Instant.now();

@@ -67,6 +67,10 @@ class HelmChartTest {
           "tcptuning_tcpext_listen_overflows_total",
           "tcptuning_sysctl_value",
           "tcptuning_sysctl_applied",
+          // Per pod with TIME_WAIT sockets in its own network namespace, labels namespace and pod
+          // beside the agent's node and policy (issue #12).
+          "tcptuning_pod_time_wait_sockets",
+          "tcptuning_pod_max_destination_pressure",
           "tcptuning_policy_nodes");
 
   private static RenderedChart defaults;
@@ -153,10 +157,19 @@ class HelmChartTest {
             "tcptuning.io/tcptuningnodestates:get",
             "tcptuning.io/tcptuningnodestates:create",
             "tcptuning.io/tcptuningnodestates/status:update",
-            "/nodes:get");
+            "/nodes:get",
+            // Pods' network namespaces: the pods on its node and their namespaces' labels.
+            "/pods:get",
+            "/pods:list",
+            "/pods:watch",
+            "/namespaces:get",
+            "/namespaces:list",
+            "/namespaces:watch");
     // The agent is the privileged half: spell out what an attacker on a node must not get.
     assertThat(permissions(agent.getRules()))
-        .noneMatch(p -> p.startsWith("/secrets") || p.startsWith("/pods") || p.startsWith("apps/"))
+        .noneMatch(p -> p.startsWith("/secrets") || p.startsWith("/configmaps") || p.startsWith("apps/"))
+        .noneMatch(p -> p.startsWith("/pods/") || p.startsWith("/nodes/")) // no exec, log, proxy, eviction
+        .noneMatch(p -> (p.startsWith("/pods:") || p.startsWith("/namespaces:") || p.startsWith("/nodes:")) && !p.matches(".*:(get|list|watch)"))
         .noneMatch(
             p ->
                 p.startsWith("tcptuning.io/tcptuningpolicies:")
@@ -543,6 +556,17 @@ class HelmChartTest {
     assertThat(alerts.get("TcpTuningTimeWaitPressureHigh").get("expr").asText())
         .isEqualTo("max by (node) (tcptuning_time_wait_max_destination_pressure) > 0.8");
     assertThat(alerts.get("TcpTuningTimeWaitPressureHigh").get("for").asText()).isEqualTo("10m");
+    // Pods' own namespaces: same threshold (a fraction, never percent) and duration.
+    assertThat(alerts.get("TcpTuningPodTimeWaitPressureHigh").get("expr").asText())
+        .isEqualTo("max by (namespace, pod) (tcptuning_pod_max_destination_pressure) > 0.8");
+    assertThat(alerts.get("TcpTuningPodTimeWaitPressureHigh").get("for").asText()).isEqualTo("10m");
+    assertThat(alerts.get("TcpTuningPodTimeWaitPressureHigh").at("/annotations/summary").asText())
+        .contains("{{ $labels.namespace }}/{{ $labels.pod }}")
+        .contains("{{ printf \"%.2f\" $value }}");
+    // Pressure is a fraction everywhere (1.0 = the range is full), in alerts too.
+    for (JsonNode alert : alerts.values()) {
+      assertThat(alert.toString()).doesNotContain("humanizePercentage");
+    }
     assertThat(alerts.get("TcpTuningTimeWaitBucketOverflow").get("expr").asText())
         .isEqualTo("increase(tcptuning_tcpext_tcp_time_wait_overflow_total[10m]) > 0");
     assertThat(alerts.get("TcpTuningPolicyNodesFailing").get("expr").asText())
@@ -550,7 +574,7 @@ class HelmChartTest {
     // Prometheus' own templates must survive Helm's: {{ $labels.node }} reaches the annotation.
     assertThat(alerts.get("TcpTuningTimeWaitPressureHigh").at("/annotations/summary").asText())
         .contains("{{ $labels.node }}")
-        .contains("{{ $value | humanizePercentage }}");
+        .contains("{{ printf \"%.2f\" $value }}");
     for (JsonNode alert : alerts.values()) {
       assertThat(metricNames(alert.get("expr").asText())).isSubsetOf(CONTRACT_METRICS).isNotEmpty();
       assertThat(alert.at("/labels/severity").asText()).isNotEmpty();
@@ -573,6 +597,17 @@ class HelmChartTest {
     assertThat(queries(panels.get("Top nodes by TIME_WAIT sockets")))
         .anyMatch(q -> q.startsWith("topk(10,") && q.contains("tcptuning_time_wait_sockets"));
     assertThat(panels.get("Sysctl state").get("type").asText()).isEqualTo("table");
+    // Pods: the top ten by pressure to their busiest destination, with their TIME_WAIT sockets.
+    JsonNode topPods = panels.get("Top pods by TIME_WAIT pressure (busiest destination)");
+    assertThat(topPods.get("type").asText()).isEqualTo("table");
+    assertThat(queries(topPods))
+        .anyMatch(q -> q.startsWith("topk(10, max by (namespace, pod, node) (tcptuning_pod_max_destination_pressure"))
+        .anyMatch(q -> q.contains("tcptuning_pod_time_wait_sockets"));
+    assertThat(topPods.toString()).contains("\"Value #A\":\"pressure\"").contains("\"Value #B\":\"TIME_WAIT\"");
+    assertThat(queries(panels.get("TIME_WAIT pressure of the top pods (busiest destination)")))
+        .anyMatch(q -> q.startsWith("topk(10,") && q.contains("tcptuning_pod_max_destination_pressure"));
+    // Pressure is a fraction everywhere: no panel shows it as a percentage.
+    assertThat(cm.getData().get("tcp-tuning.json")).doesNotContain("percent");
     assertThat(queries(panels.get("Sysctl state")))
         .anyMatch(q -> q.contains("tcptuning_sysctl_value"))
         .anyMatch(q -> q.contains("tcptuning_sysctl_applied"));

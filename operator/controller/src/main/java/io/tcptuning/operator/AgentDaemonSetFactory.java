@@ -132,8 +132,9 @@ public final class AgentDaemonSetFactory {
   }
 
   /**
-   * What the agents run, as the TCPTUNE_POLICY_SPEC environment variable: mode, assumeNat and
-   * sysctls. Selector, priority, rollout and tolerations are the operator's business.
+   * What the agents run, as the TCPTUNE_POLICY_SPEC environment variable: mode, assumeNat,
+   * sysctls, and podSelector and namespaceSelector (which pods' namespaces the agent tunes on its
+   * node). nodeSelector, priority, rollout and tolerations are the operator's business.
    */
   public static String agentSpecJson(TcpTuningPolicySpec spec) {
     TcpTuningPolicySpec agent = new TcpTuningPolicySpec();
@@ -141,6 +142,8 @@ public final class AgentDaemonSetFactory {
       agent.setMode(spec.effectiveMode());
       agent.setAssumeNat(spec.getAssumeNat());
       agent.setSysctls(spec.getSysctls());
+      agent.setPodSelector(spec.getPodSelector());
+      agent.setNamespaceSelector(spec.getNamespaceSelector());
     }
     return SPEC_JSON.writeSpec(agent);
   }

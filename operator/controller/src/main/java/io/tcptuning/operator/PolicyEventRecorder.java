@@ -72,16 +72,28 @@ public final class PolicyEventRecorder {
     Set<List<String>> known = new HashSet<>();
     if (before != null) {
       for (RefusalSummary r : before.getRefusals()) {
-        known.add(List.of(String.valueOf(r.getSysctl()), String.valueOf(r.getReason())));
+        known.add(refusalKey(r));
       }
     }
     for (RefusalSummary r : now.getRefusals()) {
-      if (!known.contains(List.of(String.valueOf(r.getSysctl()), String.valueOf(r.getReason())))) {
-        emit(policy, WARNING, r.getReason(),
-            r.getSysctl() + " refused on " + r.getNodes() + " nodes (" + String.join(", ", r.getExampleNodes())
-                + (r.getNodes() > r.getExampleNodes().size() ? ", ..." : "") + "): " + r.getReason());
+      if (known.contains(refusalKey(r))) {
+        continue;
+      }
+      String nodes = r.getNodes() + " nodes (" + String.join(", ", r.getExampleNodes()) + (r.getNodes() > r.getExampleNodes().size() ? ", ..." : "") + ")";
+      if (r.getPods() == null) {
+        emit(policy, WARNING, r.getReason(), r.getSysctl() + " refused on " + nodes + ": " + r.getReason());
+      } else {
+        // A sysctl a pod sets itself is its owner's choice: news, not a warning.
+        String type = PolicyStatusAggregator.POD_DECLARES_SYSCTL.equals(r.getReason()) ? NORMAL : WARNING;
+        List<String> pods = r.getExamplePods() == null ? List.of() : r.getExamplePods();
+        emit(policy, type, r.getReason(), r.getSysctl() + " not written in " + r.getPods() + " selected pods ("
+            + String.join(", ", pods) + (r.getPods() > pods.size() ? ", ..." : "") + ") on " + nodes + ": " + r.getReason());
       }
     }
+  }
+
+  private static List<String> refusalKey(RefusalSummary r) {
+    return List.of(String.valueOf(r.getSysctl()), String.valueOf(r.getReason()), r.getPods() == null ? "nodes" : "pods");
   }
 
   /** Creates one Event; a failure is logged and otherwise ignored (Events are best effort). */

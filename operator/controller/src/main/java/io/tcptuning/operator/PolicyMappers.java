@@ -113,7 +113,16 @@ public final class PolicyMappers {
         || !Objects.equals(a.getPolicyGeneration(), b.getPolicyGeneration())
         || a.getPhase() != b.getPhase()
         || !Objects.equals(a.getSysctls(), b.getSysctls())
-        || !Objects.equals(pressure(a), pressure(b));
+        || !Objects.equals(pressure(a), pressure(b))
+        || !Objects.equals(a.getPods(), b.getPods())
+        || !Objects.equals(a.getPodRefusals(), b.getPodRefusals())
+        || !Objects.equals(worstPod(a), worstPod(b));
+  }
+
+  /** The worst pod as the policy status shows it: which pod, and its pressure to two decimals. */
+  private static String worstPod(TcpTuningNodeStateStatus s) {
+    var w = s.getWorstPod();
+    return w == null ? null : w.getPod() + " " + PolicyStatusAggregator.round(w.getMaxDestinationPressure());
   }
 
   /** Policy updates that change arbitration: spec (generation) or the start of deletion. */

@@ -8,6 +8,9 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Node;
 import io.tcptuning.api.v1alpha1.Conditions;
 import io.tcptuning.api.v1alpha1.NodePhase;
+import io.tcptuning.api.v1alpha1.PodCounts;
+import io.tcptuning.api.v1alpha1.PodPressure;
+import io.tcptuning.api.v1alpha1.PodRefusal;
 import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
@@ -19,6 +22,7 @@ import io.tcptuning.domain.Violation;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -37,8 +41,10 @@ import java.util.stream.Collectors;
  */
 public final class PolicyStatusAggregator {
 
-  /** Example nodes per refusal entry. */
+  /** Example nodes (and pods) per refusal entry. */
   public static final int EXAMPLE_NODES = 3;
+  /** The reason of a sysctl the pod sets itself: the owner's choice, reported but not a degradation. */
+  public static final String POD_DECLARES_SYSCTL = "PodDeclaresSysctl";
 
   public static final String REASON_AS_EXPECTED = "AsExpected";
   public static final String REASON_INVALID_SPEC = "InvalidSpec";
@@ -51,6 +57,8 @@ public final class PolicyStatusAggregator {
   public static final String REASON_REVERT_TIMED_OUT = "RevertTimedOut";
   public static final String REASON_WRITE_FAILED = "SysctlWriteFailed";
   public static final String REASON_REFUSED = "RefusedOnNodes";
+  public static final String REASON_REFUSED_ON_PODS = "RefusedOnPods";
+  public static final String REASON_PODS_FAILING = "PodsFailing";
   public static final String REASON_AFFINITY_TOO_COMPLEX = "AffinityTooComplex";
   public static final String REASON_RECONCILE_FAILED = "ReconcileFailed";
 
@@ -102,6 +110,12 @@ public final class PolicyStatusAggregator {
     String maxPressureNode = null;
     Map<List<String>, Set<String>> refusals = new TreeMap<>(PolicyStatusAggregator::compareKeys);
     Set<String> refusalReasons = new HashSet<>();
+    boolean selectsPods = policy.getSpec() != null && policy.getSpec().selectsPods();
+    PodCounts pods = selectsPods ? new PodCounts() : null;
+    PodPressure worstPod = null;
+    // (sysctl, reason) -> nodes where selected pods refused it, and those pods
+    Map<List<String>, Set<String>> podRefusalNodes = new TreeMap<>(PolicyStatusAggregator::compareKeys);
+    Map<List<String>, Set<String>> podRefusalPods = new HashMap<>();
     for (Node node : split.tuned()) {
       String nodeName = node.getMetadata().getName();
       TcpTuningNodeStateStatus r = reports.get(nodeName);
@@ -110,6 +124,12 @@ public final class PolicyStatusAggregator {
         if (maxPressure == null || p > maxPressure || (p == maxPressure && nodeName.compareTo(maxPressureNode) < 0)) {
           maxPressure = p;
           maxPressureNode = nodeName;
+        }
+      }
+      if (r != null && r.getWorstPod() != null && r.getWorstPod().getPod() != null) {
+        PodPressure candidate = worstPodOf(r.getWorstPod(), nodeName);
+        if (worstPod == null || WORST_POD_FIRST.compare(candidate, worstPod) < 0) {
+          worstPod = candidate;
         }
       }
       boolean current = r != null && name.equals(r.getPolicy()) && Objects.equals(generation, r.getPolicyGeneration());
@@ -134,6 +154,14 @@ public final class PolicyStatusAggregator {
         if (any) {
           refused++;
         }
+        if (selectsPods) {
+          pods = pods.plus(r.getPods());
+          for (PodRefusal pr : r.getPodRefusals()) {
+            List<String> key = List.of(String.valueOf(pr.getSysctl()), pr.getReason() == null ? "Refused" : pr.getReason());
+            podRefusalNodes.computeIfAbsent(key, k -> new TreeSet<>()).add(nodeName);
+            podRefusalPods.computeIfAbsent(key, k -> new TreeSet<>()).add(String.valueOf(pr.getPod()));
+          }
+        }
       }
     }
 
@@ -143,12 +171,24 @@ public final class PolicyStatusAggregator {
     status.setNodes(new NodeCounts(split.selected().size(), applied, refused, failed, split.superseded().size(), pending));
     status.setMaxPressure(maxPressure);
     status.setMaxPressureNode(maxPressureNode);
+    status.setPods(pods);
+    status.setWorstPod(worstPod);
     List<RefusalSummary> summaries = new ArrayList<>();
     refusals.forEach(
         (k, nodes) -> summaries.add(new RefusalSummary(k.get(0), k.get(1), nodes.size(), nodes.stream().limit(EXAMPLE_NODES).toList())));
-    status.setRefusals(summaries);
+    List<RefusalSummary> podSummaries = new ArrayList<>();
+    podRefusalNodes.forEach((k, nodes) -> {
+      Set<String> which = podRefusalPods.get(k);
+      podSummaries.add(RefusalSummary.ofPods(k.get(0), k.get(1), nodes.size(), nodes.stream().limit(EXAMPLE_NODES).toList(),
+          which.size(), which.stream().limit(EXAMPLE_NODES).toList()));
+    });
+    List<RefusalSummary> allSummaries = new ArrayList<>(summaries);
+    allSummaries.addAll(podSummaries);
+    status.setRefusals(allSummaries);
 
     String appliedMsg = applied + "/" + tuned + " nodes applied";
+    // "3/3 nodes applied; 12/14 selected pods tuned, 2 refused" where the policy selects pods.
+    String podsMsg = pods == null ? "" : "; " + podsMessage(pods);
     List<Condition> conditions = new ArrayList<>();
     if (!in.violations().isEmpty()) {
       String msg = in.violations().stream().map(Violation::toString).collect(Collectors.joining("; "));
@@ -156,9 +196,9 @@ public final class PolicyStatusAggregator {
       conditions.add(Conditions.of(PROGRESSING, false, REASON_INVALID_SPEC, "the agents keep the last valid spec: " + msg, generation, previous, in.now()));
     } else {
       if (failed > 0) {
-        conditions.add(Conditions.of(READY, false, REASON_NODES_FAILING, appliedMsg + ", " + failed + " failed", generation, previous, in.now()));
+        conditions.add(Conditions.of(READY, false, REASON_NODES_FAILING, appliedMsg + ", " + failed + " failed" + podsMsg, generation, previous, in.now()));
       } else if (pending > 0) {
-        conditions.add(Conditions.of(READY, false, REASON_ROLLOUT_IN_PROGRESS, appliedMsg + ", " + pending + " pending", generation, previous, in.now()));
+        conditions.add(Conditions.of(READY, false, REASON_ROLLOUT_IN_PROGRESS, appliedMsg + ", " + pending + " pending" + podsMsg, generation, previous, in.now()));
       } else if (split.selected().isEmpty()) {
         conditions.add(Conditions.of(READY, true, REASON_NO_NODES_SELECTED, "no Linux node matches spec.nodeSelector", generation, previous, in.now()));
       } else if (tuned == 0) {
@@ -166,7 +206,7 @@ public final class PolicyStatusAggregator {
             Conditions.of(READY, true, REASON_ALL_SUPERSEDED,
                 "all " + split.selected().size() + " selected nodes are tuned by policies of higher priority", generation, previous, in.now()));
       } else {
-        conditions.add(Conditions.of(READY, true, REASON_AS_EXPECTED, appliedMsg + supersededSuffix(split), generation, previous, in.now()));
+        conditions.add(Conditions.of(READY, true, REASON_AS_EXPECTED, appliedMsg + supersededSuffix(split) + podsMsg, generation, previous, in.now()));
       }
       if (pending > 0) {
         conditions.add(Conditions.of(PROGRESSING, true, REASON_ROLLOUT_IN_PROGRESS, pending + " nodes pending, " + appliedMsg, generation, previous, in.now()));
@@ -174,7 +214,7 @@ public final class PolicyStatusAggregator {
         conditions.add(Conditions.of(PROGRESSING, false, REASON_ROLLOUT_COMPLETE, appliedMsg, generation, previous, in.now()));
       }
     }
-    conditions.add(degraded(failed, refused, tuned, refusalReasons, summaries, in.affinityNote(), generation, previous, in.now()));
+    conditions.add(degraded(failed, refused, tuned, refusalReasons, summaries, pods, podSummaries, in.affinityNote(), generation, previous, in.now()));
     status.setConditions(conditions);
 
     return status;
@@ -191,6 +231,8 @@ public final class PolicyStatusAggregator {
     status.setNodes(old.getNodes());
     status.setMaxPressure(old.getMaxPressure());
     status.setMaxPressureNode(old.getMaxPressureNode());
+    status.setPods(old.getPods());
+    status.setWorstPod(old.getWorstPod());
     status.setRefusals(old.getRefusals());
     List<Condition> previous = old.getConditions();
     List<Condition> conditions = new ArrayList<>();
@@ -216,6 +258,8 @@ public final class PolicyStatusAggregator {
     status.setNodes(old.getNodes());
     status.setMaxPressure(old.getMaxPressure());
     status.setMaxPressureNode(old.getMaxPressureNode());
+    status.setPods(old.getPods());
+    status.setWorstPod(old.getWorstPod());
     status.setRefusals(old.getRefusals());
     List<Condition> conditions = new ArrayList<>();
     if (timedOut) {
@@ -263,8 +307,12 @@ public final class PolicyStatusAggregator {
 
   private static Condition degraded(
       int failed, int refused, int tuned, Set<String> refusalReasons, List<RefusalSummary> summaries,
+      PodCounts pods, List<RefusalSummary> podSummaries,
       Optional<String> affinityNote, Long generation, List<Condition> previous, Instant now) {
-    if (failed > 0 || refused > 0) {
+    // A sysctl a pod sets itself is its owner's choice: reported in refusals, not a degradation.
+    List<RefusalSummary> podProblems = podSummaries.stream().filter(r -> !POD_DECLARES_SYSCTL.equals(r.getReason())).toList();
+    int podsFailed = pods == null ? 0 : pods.getFailed();
+    if (failed > 0 || refused > 0 || podsFailed > 0 || !podProblems.isEmpty()) {
       List<String> parts = new ArrayList<>();
       if (failed > 0) {
         parts.add(failed + "/" + tuned + " nodes failed to write or verify their sysctls");
@@ -272,14 +320,65 @@ public final class PolicyStatusAggregator {
       for (RefusalSummary r : summaries) {
         parts.add(r.getNodes() + " nodes refused " + r.getSysctl() + " (" + r.getReason() + ")");
       }
-      String reason =
-          failed > 0 ? REASON_WRITE_FAILED : refusalReasons.size() == 1 ? refusalReasons.iterator().next() : REASON_REFUSED;
+      if (podsFailed > 0) {
+        parts.add(podsFailed + "/" + pods.getSelected() + " selected pods failed to write or verify their sysctls");
+      }
+      Set<String> podReasons = new TreeSet<>();
+      for (RefusalSummary r : podProblems) {
+        parts.add(r.getPods() + " pods refused " + r.getSysctl() + " (" + r.getReason() + ")");
+        podReasons.add(r.getReason());
+      }
+      Set<String> reasons = new TreeSet<>(refusalReasons);
+      reasons.addAll(podReasons);
+      String reason;
+      if (failed > 0) {
+        reason = REASON_WRITE_FAILED;
+      } else if (podsFailed > 0) {
+        reason = REASON_PODS_FAILING;
+      } else if (reasons.size() == 1) {
+        reason = reasons.iterator().next();
+      } else {
+        reason = refusalReasons.isEmpty() ? REASON_REFUSED_ON_PODS : REASON_REFUSED;
+      }
       return Conditions.of(DEGRADED, true, reason, String.join("; ", parts), generation, previous, now);
     }
     if (affinityNote.isPresent()) {
       return Conditions.of(DEGRADED, true, REASON_AFFINITY_TOO_COMPLEX, affinityNote.get(), generation, previous, now);
     }
-    return Conditions.of(DEGRADED, false, REASON_AS_EXPECTED, "no node failed or refused a sysctl", generation, previous, now);
+    String none = pods == null ? "no node failed or refused a sysctl" : "no node or selected pod failed or refused a sysctl";
+    return Conditions.of(DEGRADED, false, REASON_AS_EXPECTED, none, generation, previous, now);
+  }
+
+  /** "12/14 selected pods tuned, 2 refused, 1 failed". */
+  static String podsMessage(PodCounts pods) {
+    String msg = pods.getTuned() + "/" + pods.getSelected() + " selected pods tuned";
+    if (pods.getRefused() > 0) {
+      msg += ", " + pods.getRefused() + " refused";
+    }
+    if (pods.getFailed() > 0) {
+      msg += ", " + pods.getFailed() + " failed";
+    }
+    return msg;
+  }
+
+  /** Worst first: the highest pressure to a pod's hottest destination, then by node and pod. */
+  static final Comparator<PodPressure> WORST_POD_FIRST =
+      Comparator.comparingDouble(PodPressure::getMaxDestinationPressure).reversed()
+          .thenComparing(PodPressure::getNode, Comparator.nullsLast(Comparator.naturalOrder()))
+          .thenComparing(PodPressure::getPod, Comparator.nullsLast(Comparator.naturalOrder()));
+
+  /** A node's worst pod as the policy shows it: with its node, pressures to two decimals like maxPressure. */
+  private static PodPressure worstPodOf(PodPressure reported, String node) {
+    PodPressure p = new PodPressure();
+    p.setPod(reported.getPod());
+    p.setNode(node);
+    p.setNetnsInode(reported.getNetnsInode());
+    p.setTimeWait(reported.getTimeWait());
+    p.setPortRangeSize(reported.getPortRangeSize());
+    p.setPressure(round(reported.getPressure()));
+    p.setMaxDestinationPressure(round(reported.getMaxDestinationPressure()));
+    p.setHottestDestination(reported.getHottestDestination());
+    return p;
   }
 
   private static String supersededSuffix(NodeAssignment.Split split) {

@@ -18,6 +18,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
+import io.tcptuning.domain.LabelSelectors;
 import io.tcptuning.domain.PolicyArbiter;
 import io.tcptuning.domain.PolicyArbiter.Candidate;
 import io.tcptuning.domain.PolicyValidator;
@@ -298,7 +299,7 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
       // A selector the API server would reject in a node affinity cannot go into ours. That
       // policy is InvalidSpec; where it still has agents, they see the arbitration themselves
       // and stand by as Superseded.
-      if (PolicyArbiter.outranks(c, self) && NodeSelectorValidation.validate(c.selector()).isEmpty()) {
+      if (PolicyArbiter.outranks(c, self) && LabelSelectors.validate("spec.nodeSelector", c.selector()).isEmpty()) {
         higher.add(c);
       }
     }
@@ -307,10 +308,9 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
   }
 
   static List<Violation> validate(TcpTuningPolicy policy) {
+    // The selectors too: a DaemonSet whose node affinity the API server would refuse would be
+    // retried forever.
     List<Violation> out = new ArrayList<>(PolicyValidator.validate(policy.getSpec()));
-    if (policy.getSpec() != null) {
-      out.addAll(0, NodeSelectorValidation.validate(policy.getSpec().getNodeSelector()));
-    }
     String name = policy.getMetadata().getName();
     if (name.length() > MAX_NAME_LENGTH) {
       out.add(0, new Violation("metadata.name", "is " + name.length() + " characters long; accepted at most " + MAX_NAME_LENGTH + " (it labels the agent pods)"));

@@ -97,7 +97,8 @@ class AgentDaemonSetFactoryTest {
     assertThat(ds.getSpec().getSelector().getMatchLabels()).containsEntry("tcptuning.io/policy", "web");
     var pod = tmpl.getSpec();
     assertThat(pod.getHostNetwork()).isTrue();
-    assertThat(pod.getHostPID()).isFalse();
+    // Pods' network namespaces are found through /proc/<pid>/ns/net and /proc/<pid>/cgroup.
+    assertThat(pod.getHostPID()).isTrue();
     assertThat(pod.getDnsPolicy()).isEqualTo("ClusterFirstWithHostNet");
     assertThat(pod.getPriorityClassName()).isEqualTo("system-node-critical");
     assertThat(pod.getServiceAccountName()).isEqualTo("tcp-tuning-agent");
@@ -129,6 +130,15 @@ class AgentDaemonSetFactoryTest {
       assertThat(m.getMountPath()).isEqualTo("/var/lib/tcp-tuning");
     });
     assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getEmptyDir()).isNotNull());
+    // /run/netns from the host, read-only, seeing bind mounts made after the agent started.
+    var netns = pod.getVolumes().stream().filter(v -> v.getHostPath() != null && v.getHostPath().getPath().equals("/run/netns")).findFirst().orElseThrow();
+    assertThat(c.getVolumeMounts()).filteredOn(m -> m.getName().equals(netns.getName())).singleElement().satisfies(m -> {
+      assertThat(m.getMountPath()).isEqualTo("/run/netns");
+      assertThat(m.getReadOnly()).isTrue();
+      assertThat(m.getMountPropagation()).isEqualTo("HostToContainer");
+    });
+    // Every other mount is the state directory or scratch space: nothing else of the host's.
+    assertThat(pod.getVolumes()).extracting(v -> v.getName()).containsExactlyInAnyOrder("state", "tmp", "netns");
     assertThat(c.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
     assertThat(ds.getSpec().getUpdateStrategy().getType()).isEqualTo("RollingUpdate");
     assertThat(ds.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable()).isEqualTo(new IntOrString("10%"));
@@ -166,6 +176,23 @@ class AgentDaemonSetFactoryTest {
     assertThat(AgentDaemonSetFactory.desiredHash(c)).isNotEqualTo(AgentDaemonSetFactory.desiredHash(a));
     assertThat(c.getSpec().getTemplate().getMetadata().getAnnotations().get(AgentDaemonSetFactory.CONFIG_HASH)).isNotEqualTo(configHash);
     assertThat(env(c, "TCPTUNE_POLICY_GENERATION")).isEqualTo("2");
+  }
+
+  @Test
+  void podAndNamespaceSelectorsReachTheAgentInItsSpecAndRollThePods() throws Exception {
+    TcpTuningPolicy p = policy("clients", 0, labels("role", "web"));
+    String before = build(p).getSpec().getTemplate().getMetadata().getAnnotations().get(AgentDaemonSetFactory.CONFIG_HASH);
+    p.getSpec().setPodSelector(labels("tcptuning.io/tune", "true"));
+    p.getSpec().setNamespaceSelector(expr("team", "In", "payments"));
+    DaemonSet ds = build(p);
+
+    // The agent reads TCPTUNE_POLICY_SPEC with the one reader: the selectors arrive as written.
+    var spec = new io.tcptuning.policy.PolicyReader().parseSpec(env(ds, "TCPTUNE_POLICY_SPEC"), "TCPTUNE_POLICY_SPEC");
+    assertThat(spec.selectsPods()).isTrue();
+    assertThat(spec.getPodSelector()).isEqualTo(labels("tcptuning.io/tune", "true"));
+    assertThat(spec.getNamespaceSelector()).isEqualTo(expr("team", "In", "payments"));
+    assertThat(spec.getNodeSelector()).as("the operator's business").isNull();
+    assertThat(ds.getSpec().getTemplate().getMetadata().getAnnotations().get(AgentDaemonSetFactory.CONFIG_HASH)).isNotEqualTo(before);
   }
 
   // --- affinity ---

@@ -8,6 +8,9 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.NodePhase;
+import io.tcptuning.api.v1alpha1.PodCounts;
+import io.tcptuning.api.v1alpha1.PodPressure;
+import io.tcptuning.api.v1alpha1.PodRefusal;
 import io.tcptuning.api.v1alpha1.SysctlSettings;
 import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
@@ -97,6 +100,31 @@ final class Fixtures {
     tw.setPressure(pressure);
     tw.setMaxDestinationPressure(pressure);
     s.getStatus().setTimeWait(tw);
+    return s;
+  }
+
+  /** The node's pod figures as an agent reports them: counts, its worst pod, pod refusals. */
+  static TcpTuningNodeState withPods(TcpTuningNodeState s, int selected, int tuned, int refused, int failed) {
+    s.getStatus().setPods(new PodCounts(selected, tuned, refused, failed));
+    return s;
+  }
+
+  static TcpTuningNodeState withWorstPod(TcpTuningNodeState s, String pod, double maxDestinationPressure) {
+    PodPressure p = new PodPressure();
+    p.setPod(pod);
+    p.setNetnsInode(4026532000L + pod.length());
+    p.setTimeWait(Math.round(maxDestinationPressure * 28232));
+    p.setPortRangeSize(28232);
+    p.setPressure(maxDestinationPressure);
+    p.setMaxDestinationPressure(maxDestinationPressure);
+    p.setHottestDestination("10.96.0.10:443");
+    s.getStatus().setWorstPod(p);
+    s.getStatus().setTopPods(List.of(p));
+    return s;
+  }
+
+  static TcpTuningNodeState withPodRefusal(TcpTuningNodeState s, String pod, String sysctl, String reason) {
+    s.getStatus().getPodRefusals().add(new PodRefusal(pod, sysctl, reason, "refused in " + pod + ": " + reason));
     return s;
   }
 

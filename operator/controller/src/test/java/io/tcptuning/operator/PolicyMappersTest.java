@@ -108,6 +108,16 @@ class PolicyMappersTest {
     assertThat(PolicyMappers.reportChanged(Fixtures.withPressure(report("n1", "web", 1, NodePhase.Applied), 0.35), a)).isTrue();
     assertThat(PolicyMappers.reportChanged(Fixtures.withPressure(report("n1", "web", 2, NodePhase.Applied), 0.301), a)).isTrue();
     assertThat(PolicyMappers.reportChanged(Fixtures.withPressure(report("n1", "web", 1, NodePhase.Failed), 0.301), a)).isTrue();
+    // Pods: counts, refusals and the worst pod (its name, its pressure to two decimals).
+    TcpTuningNodeState withPod = Fixtures.withWorstPod(Fixtures.withPods(Fixtures.withPressure(report("n1", "web", 1, NodePhase.Applied), 0.301), 3, 3, 0, 0), "shop/client-1", 0.401);
+    TcpTuningNodeState pNoise = Fixtures.withWorstPod(Fixtures.withPods(Fixtures.withPressure(report("n1", "web", 1, NodePhase.Applied), 0.301), 3, 3, 0, 0), "shop/client-1", 0.402);
+    assertThat(PolicyMappers.reportChanged(pNoise, withPod)).isFalse();
+    assertThat(PolicyMappers.reportChanged(withPod, a)).isTrue();
+    assertThat(PolicyMappers.reportChanged(Fixtures.withWorstPod(Fixtures.withPods(Fixtures.withPressure(report("n1", "web", 1, NodePhase.Applied), 0.301), 3, 3, 0, 0), "shop/client-2", 0.401), withPod)).isTrue();
+    assertThat(PolicyMappers.reportChanged(Fixtures.withWorstPod(Fixtures.withPods(Fixtures.withPressure(report("n1", "web", 1, NodePhase.Applied), 0.301), 4, 3, 1, 0), "shop/client-1", 0.401), withPod)).isTrue();
+    assertThat(PolicyMappers.reportChanged(
+        Fixtures.withPodRefusal(Fixtures.withWorstPod(Fixtures.withPods(Fixtures.withPressure(report("n1", "web", 1, NodePhase.Applied), 0.301), 3, 3, 0, 0), "shop/client-1", 0.401),
+            "shop/client-1", "net.ipv4.tcp_tw_reuse", "PodDeclaresSysctl"), withPod)).isTrue();
 
     Node n = node("n1", "role", "web");
     Node sameLabels = node("n1", "role", "web");

@@ -4,14 +4,18 @@ import static io.tcptuning.operator.Fixtures.labels;
 import static io.tcptuning.operator.Fixtures.node;
 import static io.tcptuning.operator.Fixtures.policy;
 import static io.tcptuning.operator.Fixtures.report;
+import static io.tcptuning.operator.Fixtures.withPodRefusal;
+import static io.tcptuning.operator.Fixtures.withPods;
 import static io.tcptuning.operator.Fixtures.withPressure;
 import static io.tcptuning.operator.Fixtures.withRefusal;
+import static io.tcptuning.operator.Fixtures.withWorstPod;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Node;
 import io.tcptuning.api.v1alpha1.Conditions;
 import io.tcptuning.api.v1alpha1.NodePhase;
+import io.tcptuning.api.v1alpha1.PodCounts;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicyStatus;
@@ -62,6 +66,116 @@ class PolicyStatusAggregatorTest {
       assertThat(c.getReason()).isEqualTo("SysctlWriteFailed");
       assertThat(c.getMessage()).contains("1/5 nodes failed").contains("1 nodes refused net.ipv4.tcp_tw_recycle (KernelRemovedSysctl)");
     });
+  }
+
+  private TcpTuningPolicy clients() {
+    TcpTuningPolicy p = policy("web", 0, labels("role", "web"));
+    p.getSpec().setPodSelector(labels("tcptuning.io/tune", "true"));
+    return p;
+  }
+
+  @Test
+  void podCountsAreTheSumOfTheNodesAndTheMessagesSayHowThePodsWent() {
+    TcpTuningPolicy p = clients();
+    List<TcpTuningNodeState> states = new ArrayList<>();
+    for (String n : List.of("w1", "w2", "w3", "w4", "w5")) {
+      states.add(withPods(report(n, "web", 1, NodePhase.Applied), 3, 2, 0, 0));
+    }
+    withPods(states.get(0), 4, 2, 2, 0); // w1: 4 selected, 2 refused
+    withPodRefusal(states.get(0), "shop/client-1", "net.ipv4.ip_local_port_range", "PodDeclaresSysctl");
+    withPodRefusal(states.get(0), "shop/client-2", "net.ipv4.ip_local_port_range", "PodDeclaresSysctl");
+    // A report of another generation does not count: its selectors may have been different.
+    states.add(withPods(report("db1", "other", 1, NodePhase.Applied), 100, 100, 0, 0));
+    TcpTuningPolicyStatus s = aggregate(p, List.of(p), states, T0);
+
+    assertThat(s.getPods()).isEqualTo(new PodCounts(16, 10, 2, 0));
+    assertThat(condition(s, "Ready")).satisfies(c -> {
+      assertThat(c.getStatus()).isEqualTo("True");
+      assertThat(c.getMessage()).isEqualTo("5/5 nodes applied; 10/16 selected pods tuned, 2 refused");
+    });
+    // A pod setting the sysctl itself is its owner's choice: in refusals, but not Degraded.
+    assertThat(s.getRefusals())
+        .containsExactly(RefusalSummary.ofPods("net.ipv4.ip_local_port_range", "PodDeclaresSysctl", 1, List.of("w1"), 2, List.of("shop/client-1", "shop/client-2")));
+    assertThat(s.getRefusals().getFirst().getPods()).isEqualTo(2);
+    assertThat(condition(s, "Degraded").getStatus()).isEqualTo("False");
+    assertThat(condition(s, "Degraded").getMessage()).isEqualTo("no node or selected pod failed or refused a sysctl");
+    assertThat(s.getNodes().getRefused()).as("node counts are about the nodes' own namespaces").isZero();
+  }
+
+  @Test
+  void unsafePodRefusalsAndPodFailuresAreDegradedAndBounded() {
+    TcpTuningPolicy p = clients();
+    List<TcpTuningNodeState> states = new ArrayList<>();
+    for (String n : List.of("w1", "w2", "w3", "w4", "w5")) {
+      // Each pod applied the rest and refused tcp_tw_recycle: tuned and refused.
+      TcpTuningNodeState st = withPods(report(n, "web", 1, NodePhase.Applied), 5, 5, 5, 0);
+      for (int i = 0; i < 5; i++) {
+        withPodRefusal(st, "ns-" + n + "/pod-" + i, "net.ipv4.tcp_tw_recycle", "KernelRemovedSysctl");
+      }
+      states.add(st);
+    }
+    withPods(states.get(4), 5, 4, 5, 1);
+    TcpTuningPolicyStatus s = aggregate(p, List.of(p), states, T0);
+
+    assertThat(s.getPods()).isEqualTo(new PodCounts(25, 24, 25, 1));
+    RefusalSummary r = s.getRefusals().getFirst();
+    assertThat(r.getPods()).isEqualTo(25);
+    assertThat(r.getNodes()).isEqualTo(5);
+    assertThat(r.getExampleNodes()).containsExactly("w1", "w2", "w3");
+    assertThat(r.getExamplePods()).hasSize(PolicyStatusAggregator.EXAMPLE_NODES);
+    assertThat(condition(s, "Degraded")).satisfies(c -> {
+      assertThat(c.getStatus()).isEqualTo("True");
+      assertThat(c.getReason()).isEqualTo("PodsFailing");
+      assertThat(c.getMessage()).isEqualTo(
+          "1/25 selected pods failed to write or verify their sysctls; 25 pods refused net.ipv4.tcp_tw_recycle (KernelRemovedSysctl)");
+    });
+    assertThat(condition(s, "Ready").getMessage()).isEqualTo("5/5 nodes applied; 24/25 selected pods tuned, 25 refused, 1 failed");
+
+    withPods(states.get(4), 5, 5, 5, 0);
+    TcpTuningPolicyStatus refusedOnly = aggregate(p, List.of(p), states, T0);
+    assertThat(condition(refusedOnly, "Degraded").getReason()).isEqualTo("KernelRemovedSysctl");
+  }
+
+  @Test
+  void theWorstPodIsTheNodesWorstByPressureToItsHottestDestinationWithItsNode() {
+    TcpTuningPolicy p = clients();
+    List<TcpTuningNodeState> states =
+        List.of(
+            withWorstPod(withPods(withPressure(report("w1", "web", 1, NodePhase.Applied), 0.01), 1, 1, 0, 0), "shop/client-a", 0.35),
+            withWorstPod(withPods(withPressure(report("w2", "web", 1, NodePhase.Applied), 0.02), 1, 1, 0, 0), "shop/client-b", 0.8712),
+            withWorstPod(report("w3", "web", 1, NodePhase.Applied), "batch/loader", 0.5),
+            withWorstPod(report("db1", "other", 1, NodePhase.Applied), "db/hot", 0.99)); // not a node of this policy
+    TcpTuningPolicyStatus s = aggregate(p, List.of(p), states, T0);
+
+    assertThat(s.getWorstPod()).satisfies(w -> {
+      assertThat(w.getPod()).isEqualTo("shop/client-b");
+      assertThat(w.getNode()).isEqualTo("w2");
+      assertThat(w.getMaxDestinationPressure()).isEqualTo(0.87);
+      assertThat(w.getPortRangeSize()).isEqualTo(28232);
+      assertThat(w.getHottestDestination()).isEqualTo("10.96.0.10:443");
+    });
+    assertThat(s.getMaxPressure()).as("the nodes' own pressure is another figure").isEqualTo(0.02);
+    // The node states are not changed by the aggregation (node is absent in a node's own report).
+    assertThat(states.get(1).getStatus().getWorstPod().getNode()).isNull();
+
+    // Without pod selectors there are no pod counts, but the worst pod is still measured.
+    TcpTuningPolicyStatus nodeOnly = aggregate(web, List.of(web), states, T0);
+    assertThat(nodeOnly.getPods()).isNull();
+    assertThat(nodeOnly.getWorstPod().getPod()).isEqualTo("shop/client-b");
+    assertThat(condition(nodeOnly, "Ready").getMessage()).doesNotContain("pods");
+
+    // Ties go to the node name, so that the status does not flap between equal pods.
+    List<TcpTuningNodeState> tie =
+        List.of(withWorstPod(report("w4", "web", 1, NodePhase.Applied), "a/x", 0.5), withWorstPod(report("w2", "web", 1, NodePhase.Applied), "b/y", 0.5));
+    assertThat(aggregate(p, List.of(p), tie, T0).getWorstPod().getNode()).isEqualTo("w2");
+  }
+
+  @Test
+  void aPolicySelectingPodsWithNoReportsYetCountsZeroPods() {
+    TcpTuningPolicy p = clients();
+    TcpTuningPolicyStatus s = aggregate(p, List.of(p), List.of(), T0);
+    assertThat(s.getPods()).isEqualTo(new PodCounts(0, 0, 0, 0));
+    assertThat(condition(s, "Ready").getMessage()).isEqualTo("0/5 nodes applied, 5 pending; 0/0 selected pods tuned");
   }
 
   @Test
@@ -198,6 +312,19 @@ class PolicyStatusAggregatorTest {
     var t = PolicyStatusAggregator.reverting(web, p, true, T0);
     assertThat(condition(t, "Ready").getReason()).isEqualTo("RevertTimedOut");
     assertThat(condition(t, "Ready").getMessage()).contains("w2");
+  }
+
+  @Test
+  void revertingAndReconcileFailuresKeepThePodFiguresOfTheLastStatus() {
+    TcpTuningPolicy p = clients();
+    p.setStatus(aggregate(p, List.of(p),
+        List.of(withWorstPod(withPods(report("w1", "web", 1, NodePhase.Applied), 2, 2, 0, 0), "shop/client-a", 0.4)), T0));
+    var reverting = PolicyStatusAggregator.reverting(p, new PolicyStatusAggregator.RevertProgress(1, 0, List.of("w1")), false, T0);
+    assertThat(reverting.getPods()).isEqualTo(new PodCounts(2, 2, 0, 0));
+    assertThat(reverting.getWorstPod().getPod()).isEqualTo("shop/client-a");
+    var failed = PolicyStatusAggregator.reconcileFailed(p, "the server is down", T0);
+    assertThat(failed.getPods()).isEqualTo(new PodCounts(2, 2, 0, 0));
+    assertThat(failed.getWorstPod().getNode()).isEqualTo("w1");
   }
 
   @Test

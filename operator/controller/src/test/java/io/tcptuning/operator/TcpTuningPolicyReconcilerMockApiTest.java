@@ -235,6 +235,50 @@ class TcpTuningPolicyReconcilerMockApiTest {
   }
 
   @Test
+  void podReportsRollUpIntoPodCountsTheWorstPodAndPodRefusals() {
+    nodes(node("w1"), node("w2"), node("w3"));
+    TcpTuningPolicy clients = newPolicy("clients", 0, null);
+    clients.getSpec().setPodSelector(labels("tcptuning.io/tune", "true"));
+    createPolicy(client, clients, true);
+    reconcile("clients");
+    // The agents get the selector in their spec.
+    assertThat(env(daemonSet("clients"), "TCPTUNE_POLICY_SPEC")).contains("\"podSelector\":{\"matchLabels\":{\"tcptuning.io/tune\":\"true\"}}");
+
+    long gen = MockApi.policy(client, "clients").getMetadata().getGeneration();
+    MockApi.report(client, Fixtures.withWorstPod(Fixtures.withPods(report("w1", "clients", gen, NodePhase.Applied), 5, 5, 0, 0), "shop/client-a", 0.31));
+    MockApi.report(client, Fixtures.withPodRefusal(Fixtures.withPodRefusal(
+        Fixtures.withWorstPod(Fixtures.withPods(report("w2", "clients", gen, NodePhase.Applied), 5, 3, 2, 0), "shop/client-b", 0.8249),
+        "shop/client-b", "net.ipv4.ip_local_port_range", "PodDeclaresSysctl"), "shop/client-c", "net.ipv4.ip_local_port_range", "PodDeclaresSysctl"));
+    MockApi.report(client, Fixtures.withPods(report("w3", "clients", gen, NodePhase.Applied), 4, 4, 0, 0));
+    reconcile("clients");
+
+    var s = MockApi.policy(client, "clients").getStatus();
+    assertThat(s.getPods()).isEqualTo(new io.tcptuning.api.v1alpha1.PodCounts(14, 12, 2, 0));
+    assertThat(s.getWorstPod().getPod()).isEqualTo("shop/client-b");
+    assertThat(s.getWorstPod().getNode()).isEqualTo("w2");
+    assertThat(s.getWorstPod().getMaxDestinationPressure()).isEqualTo(0.82);
+    assertThat(s.getRefusals()).containsExactly(
+        RefusalSummary.ofPods("net.ipv4.ip_local_port_range", "PodDeclaresSysctl", 1, List.of("w2"), 2, List.of("shop/client-b", "shop/client-c")));
+    assertThat(condition(s, "Ready").getMessage()).isEqualTo("3/3 nodes applied; 12/14 selected pods tuned, 2 refused");
+    assertThat(condition(s, "Degraded").getStatus()).isEqualTo("False");
+    // Told once, as a Normal Event: the pods' owners chose these values.
+    assertThat(events(client, "PodDeclaresSysctl")).singleElement().satisfies(e -> {
+      assertThat(e.getType()).isEqualTo("Normal");
+      assertThat(e.getMessage()).isEqualTo(
+          "net.ipv4.ip_local_port_range not written in 2 selected pods (shop/client-b, shop/client-c) on 1 nodes (w2): PodDeclaresSysctl");
+    });
+    reconcile("clients");
+    assertThat(events(client, "PodDeclaresSysctl")).hasSize(1);
+
+    // The status as stored round-trips the pod figures (what kubectl's printer columns read).
+    var stored = client.genericKubernetesResources("tcptuning.io/v1alpha1", "TcpTuningPolicy").withName("clients").get();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> status = (Map<String, Object>) stored.getAdditionalProperties().get("status");
+    assertThat(status).containsKeys("pods", "worstPod");
+    assertThat((Map<String, Object>) status.get("worstPod")).containsEntry("node", "w2").containsEntry("pod", "shop/client-b");
+  }
+
+  @Test
   void overlappingPoliciesTheLowerCountsSupersededAndItsAgentsStayAway() {
     Node[] all = {node("w1", "role", "web"), node("w2", "role", "web"), node("d1", "role", "db"), node("d2")};
     nodes(all);

@@ -29,6 +29,9 @@ public final class PolicyValidator {
       out.add(new Violation("spec", "is required"));
       return out;
     }
+    out.addAll(LabelSelectors.validate("spec.nodeSelector", spec.getNodeSelector()));
+    out.addAll(LabelSelectors.validate("spec.podSelector", spec.getPodSelector()));
+    out.addAll(LabelSelectors.validate("spec.namespaceSelector", spec.getNamespaceSelector()));
     if (spec.getPriority() != null && (spec.getPriority() < PRIORITY_MIN || spec.getPriority() > PRIORITY_MAX)) {
       out.add(outOfRange("spec.priority", spec.getPriority(), PRIORITY_MIN + ".." + PRIORITY_MAX));
     }

@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.tcptuning.api.v1alpha1.PolicyBounds;
@@ -358,16 +359,24 @@ public final class PolicyReader {
       unknown("metadata", policy.getMetadata().getAdditionalProperties(), out);
     }
     TcpTuningPolicySpec spec = policy.getSpec();
-    if (spec.getNodeSelector() != null) {
-      unknown("spec.nodeSelector", spec.getNodeSelector().getAdditionalProperties(), out);
-      List<LabelSelectorRequirement> exprs = spec.getNodeSelector().getMatchExpressions();
-      for (int i = 0; exprs != null && i < exprs.size(); i++) {
-        unknown("spec.nodeSelector.matchExpressions[" + i + "]", exprs.get(i).getAdditionalProperties(), out);
-      }
-    }
+    openSelector("spec.nodeSelector", spec.getNodeSelector(), out);
+    openSelector("spec.podSelector", spec.getPodSelector(), out);
+    openSelector("spec.namespaceSelector", spec.getNamespaceSelector(), out);
     List<Toleration> tolerations = spec.getTolerations();
     for (int i = 0; tolerations != null && i < tolerations.size(); i++) {
       unknown("spec.tolerations[" + i + "]", tolerations.get(i).getAdditionalProperties(), out);
+    }
+  }
+
+  private static void openSelector(String field, LabelSelector selector, List<Violation> out) {
+    if (selector != null) {
+      unknown(field, selector.getAdditionalProperties(), out);
+      List<LabelSelectorRequirement> exprs = selector.getMatchExpressions();
+      for (int i = 0; exprs != null && i < exprs.size(); i++) {
+        if (exprs.get(i) != null) {
+          unknown(field + ".matchExpressions[" + i + "]", exprs.get(i).getAdditionalProperties(), out);
+        }
+      }
     }
   }
 

@@ -69,6 +69,48 @@ class PolicyReaderTest {
   }
 
   @Test
+  void readsTheClientPodsExampleWithItsPodAndNamespaceSelectors() throws Exception {
+    TcpTuningPolicy p = reader.read(EXAMPLES.resolve("client-pods.yaml").toString());
+
+    assertThat(p.getSpec().selectsPods()).isTrue();
+    assertThat(p.getSpec().getPodSelector().getMatchLabels()).containsExactly(java.util.Map.entry("tcptuning.io/tune", "true"));
+    assertThat(p.getSpec().getNamespaceSelector().getMatchExpressions()).singleElement().satisfies(r -> {
+      assertThat(r.getKey()).isEqualTo("kubernetes.io/metadata.name");
+      assertThat(r.getOperator()).isEqualTo("NotIn");
+      assertThat(r.getValues()).containsExactly("kube-system");
+    });
+    // The agent gets the spec as JSON (TCPTUNE_POLICY_SPEC) and reads back the same selectors.
+    var spec = reader.parseSpec(reader.writeSpec(p.getSpec()), "TCPTUNE_POLICY_SPEC");
+    assertThat(spec.getPodSelector()).isEqualTo(p.getSpec().getPodSelector());
+    assertThat(spec.getNamespaceSelector()).isEqualTo(p.getSpec().getNamespaceSelector());
+  }
+
+  @Test
+  void withoutPodOrNamespaceSelectorOnlyTheNodesNamespaceIsTuned() throws Exception {
+    assertThat(parse(withSysctls("tcpTwReuse: 1")).getSpec().selectsPods()).isFalse();
+    assertThat(parse(HEAD + "spec:\n  podSelector: {}\n  sysctls: {tcpTwReuse: 1}\n").getSpec().selectsPods())
+        .as("an empty podSelector selects every pod").isTrue();
+    assertThat(parse(HEAD + "spec:\n  namespaceSelector: {matchLabels: {team: payments}}\n  sysctls: {tcpTwReuse: 1}\n").getSpec().selectsPods()).isTrue();
+  }
+
+  @Test
+  void badPodAndNamespaceSelectorsAreNamedAllAtOnce() {
+    List<Violation> v =
+        violations(
+            HEAD
+                + "spec:\n  podSelector:\n    matchLabels: {\"tune me\": \"true\"}\n    matchExpressions:\n      - {key: app, operator: Gt, values: [\"1\"], extra: 1}\n"
+                + "  namespaceSelector: {matchExpressions: [{key: team, operator: In}]}\n  sysctls: {tcpTwReuse: 1}\n");
+    assertThat(v)
+        .extracting(Violation::field)
+        .containsExactly(
+            "spec.podSelector.matchExpressions[0].extra",
+            "spec.podSelector.matchLabels",
+            "spec.podSelector.matchExpressions[0].operator",
+            "spec.namespaceSelector.matchExpressions[0].values");
+    assertThat(v.get(1).message()).startsWith("\"tune me\" is not a valid label key; accepted [prefix/]name");
+  }
+
+  @Test
   void readsJsonToo() throws Exception {
     String json =
         """

@@ -36,5 +36,31 @@ public final class PolicyBounds {
   /** What rollout.maxUnavailable accepts, in the words of every message about it. */
   public static final String MAX_UNAVAILABLE_ACCEPTED = "an integer >= 1 or a percentage 1%..100%";
 
+  /**
+   * A label key: an optional prefix (a lower-case DNS subdomain) and '/', then a name of 1..63
+   * characters of [A-Za-z0-9-_.] that starts and ends alphanumeric. Written without backslashes so
+   * that it reads the same in Java, in the CRD's pattern and inside a CEL string.
+   */
+  public static final String LABEL_KEY_PATTERN =
+      "^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
+  public static final int LABEL_KEY_PREFIX_MAX_LENGTH = 253;
+  public static final int LABEL_KEY_MAX_LENGTH = LABEL_KEY_PREFIX_MAX_LENGTH + 1 + 63;
+  /** A label value: empty, or 1..63 characters of [A-Za-z0-9-_.] starting and ending alphanumeric. */
+  public static final String LABEL_VALUE_PATTERN = "^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$";
+  public static final int LABEL_VALUE_MAX_LENGTH = 63;
+  /** What a label key accepts, in the words of every message about it. */
+  public static final String LABEL_KEY_ACCEPTED =
+      "[prefix/]name, name 1..63 characters of [A-Za-z0-9-_.] starting and ending alphanumeric, prefix a lower-case DNS subdomain of at most "
+          + LABEL_KEY_PREFIX_MAX_LENGTH + " characters";
+  /** What a label value accepts, in the words of every message about it. */
+  public static final String LABEL_VALUE_ACCEPTED = "0..63 characters of [A-Za-z0-9-_.] starting and ending alphanumeric";
+  /**
+   * Bounds of a selector (Kubernetes sets none; these bound the cost of the CRD's CEL rules and
+   * are far above what a node, pod or namespace selector needs).
+   */
+  public static final int SELECTOR_MAX_LABELS = 64;
+  public static final int SELECTOR_MAX_EXPRESSIONS = 64;
+  public static final int SELECTOR_MAX_VALUES = 256;
+
   private PolicyBounds() {}
 }

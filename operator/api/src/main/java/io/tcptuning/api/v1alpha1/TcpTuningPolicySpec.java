@@ -2,6 +2,7 @@ package io.tcptuning.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
@@ -15,19 +16,23 @@ public class TcpTuningPolicySpec {
 
   @JsonPropertyDescription(
       "Nodes this policy tunes (a label selector). Empty or absent selects every node.")
+  @SchemaFrom(type = LabelSelectorSchema.class)
   private LabelSelector nodeSelector;
 
   @JsonPropertyDescription(
-      "Pods whose own network namespaces this policy tunes too (a label selector over pod labels)."
-          + " Absent, together with namespaceSelector, means the node's namespace only. Pods with"
-          + " hostNetwork share the node's namespace and are never selected by it. A sysctl that a"
-          + " pod sets itself in securityContext.sysctls is left alone.")
+      "Pods whose own network namespaces this policy tunes too, on the nodes it tunes (a label"
+          + " selector over pod labels; empty selects every pod). Absent, together with"
+          + " namespaceSelector, means the node's namespace only. Pods with hostNetwork share the"
+          + " node's namespace and are never selected by it. A sysctl that a pod sets itself in"
+          + " securityContext.sysctls is left alone.")
+  @SchemaFrom(type = LabelSelectorSchema.class)
   private LabelSelector podSelector;
 
   @JsonPropertyDescription(
-      "Namespaces (by their labels) whose pods this policy tunes. With podSelector, a pod must match"
-          + " both; alone, every pod of a matching namespace is selected. Absent, together with"
-          + " podSelector, means the node's namespace only.")
+      "Namespaces (by their labels) whose pods this policy tunes, on the nodes it tunes. With"
+          + " podSelector, a pod must match both; alone, every pod of a matching namespace is"
+          + " selected. Absent, together with podSelector, means the node's namespace only.")
+  @SchemaFrom(type = LabelSelectorSchema.class)
   private LabelSelector namespaceSelector;
 
   @JsonPropertyDescription(

@@ -28,10 +28,15 @@ public class TcpTuningPolicyStatus {
   @JsonPropertyDescription("The node with the worst pressure.")
   private String maxPressureNode;
 
-  @JsonPropertyDescription("Pods selected by podSelector and namespaceSelector over all nodes, and how their tuning went.")
+  @JsonPropertyDescription(
+      "Pods selected by podSelector and namespaceSelector over the nodes this policy tunes, and how"
+          + " their tuning went: the sum of the nodes' reports for the current generation. Absent when"
+          + " the policy selects no pods (neither selector set).")
   private PodCounts pods;
 
-  @JsonPropertyDescription("The pod with the worst TIME_WAIT pressure in the cluster, with its node.")
+  @JsonPropertyDescription(
+      "The pod with the worst pressure to its hottest destination on the nodes this policy tunes,"
+          + " with its node (pressures rounded to 0.01). Absent when no pod holds TIME_WAIT sockets.")
   private PodPressure worstPod;
 
   @JsonPropertyDescription("Refusals over the nodes, one entry per sysctl and reason.")
@@ -222,22 +227,44 @@ public class TcpTuningPolicyStatus {
     }
   }
 
-  /** How many nodes refused one sysctl for one reason. */
+  /**
+   * How many nodes refused one sysctl for one reason; or, for an entry with {@code pods} set, how
+   * many selected pods' namespaces it was not written in, and on how many nodes.
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class RefusalSummary {
     @JsonPropertyDescription("The sysctl, dotted as under /proc/sys (net.ipv4.tcp_tw_recycle).")
     private String sysctl;
 
-    @JsonPropertyDescription("Why, as one CamelCase word (KernelRemovedSysctl, NatDetected, ...).")
+    @JsonPropertyDescription(
+        "Why, as one CamelCase word (KernelRemovedSysctl, NatDetected, ...; for pods also"
+            + " PodDeclaresSysctl: the pod sets it itself in securityContext.sysctls).")
     private String reason;
 
-    @JsonPropertyDescription("How many nodes refused it for this reason.")
+    @JsonPropertyDescription("How many nodes refused it for this reason (for a pod entry: nodes where pods did).")
     private int nodes;
 
     @JsonPropertyDescription("A few of those nodes, for a first look.")
     private List<String> exampleNodes = new ArrayList<>();
 
+    @JsonPropertyDescription(
+        "Set on entries about pods' namespaces, absent on entries about nodes: how many selected pods"
+            + " it was not written in for this reason, as far as the nodes report them (each node"
+            + " reports at most 20 pod refusals).")
+    private Integer pods;
+
+    @JsonPropertyDescription("A few of those pods, as namespace/name.")
+    private List<String> examplePods;
+
     public RefusalSummary() {}
+
+    /** An entry about pods' namespaces. */
+    public static RefusalSummary ofPods(String sysctl, String reason, int nodes, List<String> exampleNodes, int pods, List<String> examplePods) {
+      RefusalSummary r = new RefusalSummary(sysctl, reason, nodes, exampleNodes);
+      r.setPods(pods);
+      r.setExamplePods(examplePods);
+      return r;
+    }
 
     public RefusalSummary(String sysctl, String reason, int nodes, List<String> exampleNodes) {
       this.sysctl = sysctl;
@@ -278,18 +305,42 @@ public class TcpTuningPolicyStatus {
       this.exampleNodes = exampleNodes == null ? new ArrayList<>() : new ArrayList<>(exampleNodes);
     }
 
+    public Integer getPods() {
+      return pods;
+    }
+
+    public void setPods(Integer pods) {
+      this.pods = pods;
+    }
+
+    public List<String> getExamplePods() {
+      return examplePods;
+    }
+
+    public void setExamplePods(List<String> examplePods) {
+      this.examplePods = examplePods == null ? null : new ArrayList<>(examplePods);
+    }
+
     @Override
     public boolean equals(Object o) {
       return o instanceof RefusalSummary r
           && nodes == r.nodes
           && Objects.equals(sysctl, r.sysctl)
           && Objects.equals(reason, r.reason)
-          && Objects.equals(exampleNodes, r.exampleNodes);
+          && Objects.equals(exampleNodes, r.exampleNodes)
+          && Objects.equals(pods, r.pods)
+          && Objects.equals(examplePods, r.examplePods);
     }
 
     @Override
     public int hashCode() {
-      return Objects.hash(sysctl, reason, nodes, exampleNodes);
+      return Objects.hash(sysctl, reason, nodes, exampleNodes, pods, examplePods);
+    }
+
+    @Override
+    public String toString() {
+      return "RefusalSummary{" + sysctl + " " + reason + " nodes=" + nodes + " " + exampleNodes
+          + (pods == null ? "" : " pods=" + pods + " " + examplePods) + "}";
     }
   }
 }
