@@ -115,7 +115,7 @@ public final class NetNamespace {
         switch (errno) {
           case ENOENT, ESRCH -> throw new NoSuchFileException(nsPath.toString());
           case EACCES, EPERM -> throw new AccessDeniedException(nsPath.toString());
-          default -> throw new IOException("open " + nsPath + ": errno " + errno);
+          default -> throw new IOException("open " + nsPath + ": " + errnoText(errno));
         }
       }
       try {
@@ -161,7 +161,7 @@ public final class NetNamespace {
         throw new IOException("setns " + path + " failed: " + t.getMessage(), t);
       }
       if (rc != 0) {
-        throw new IOException("setns " + path + ": errno " + errno);
+        throw new IOException("setns " + path + ": " + errnoText(errno));
       }
       long now = currentInode();
       if (now != inode) {
@@ -178,6 +178,20 @@ public final class NetNamespace {
     }
   }
 
+  /** The errnos setns(2) and open(2) give here, in words. */
+  static String errnoText(int errno) {
+    return switch (errno) {
+      case EPERM -> "operation not permitted (needs CAP_SYS_ADMIN: root)";
+      case EACCES -> "permission denied";
+      case ENOENT -> "no such file";
+      case EINVAL -> "not a network namespace";
+      case ENOMEM -> "out of memory";
+      default -> "errno " + errno;
+    };
+  }
+
+  private static final int EINVAL = 22;
+  private static final int ENOMEM = 12;
   private static final int AT_EMPTY_PATH = 0x1000;
   private static final int STATX_INO = 0x100;
   private static final int STATX_SIZE = 256;

@@ -309,9 +309,12 @@ public final class NetnsRunner implements AutoCloseable {
     /** Steps 1-4: open a path to it, check the inode, setns, check again. */
     void enter(NetnsRef ref) throws IOException {
       if (ref.inode() == homeInode) {
-        // Only a runner that allows it gets here.
+        // Only a runner that allows it gets here. Already home (the first of a pass): no setns,
+        // which an unprivileged process could not do even to its own namespace.
         try {
-          home.enter();
+          if (NetNamespace.currentInode() != homeInode) {
+            home.enter();
+          }
         } catch (IOException e) {
           throw new NamespaceEntryException(ref.inode(), "cannot return to net:[" + homeInode + "]: " + e.getMessage(), e);
         }
