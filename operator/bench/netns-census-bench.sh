@@ -7,9 +7,11 @@
 #   operator/bench/netns-census-bench.sh [NAMESPACES [TIME_WAIT_PER_NAMESPACE [CHILD_EHASH]]]
 #                                          (defaults: 100 2000 4096)
 #
-# Two rounds, same sizes:
+# Two rounds, same sizes (each fills its namespaces, then times the methods interleaved):
 #  1. namespaces made with `ip netns add`, as every pod's is today: they share the kernel's TCP
-#     hash tables with the whole machine (the default, tcp_child_ehash_entries = 0);
+#     hash tables with the whole machine (the default, tcp_child_ehash_entries = 0), so every
+#     method walks all of the machine's sockets once per namespace and a pass takes seconds:
+#     two interleaved runs, to stay within TIME_WAIT's 60 s;
 #  2. namespaces created from inside a parent namespace whose net.ipv4.tcp_child_ehash_entries is
 #     CHILD_EHASH (set INSIDE that parent, never in the host): each child gets hash tables of its
 #     own (Linux >= 6.1), which is what a node gets when the host sets that sysctl before pods
@@ -57,7 +59,7 @@ for ((i = 0; i < COUNT; i++)); do
   ip netns exec "$ns" sleep 3600 &   # the "pod": a process in it, for cAdvisor's /proc/<pid>/net/tcp
   PIDS+=($!)
 done
-"${BENCH[@]}" --prefix "$PREFIX" --count "$COUNT" --per-namespace "$PER" --runs 3 --label "shared TCP hash tables (the default)"
+"${BENCH[@]}" --prefix "$PREFIX" --count "$COUNT" --per-namespace "$PER" --runs 2 --warmups 0 --label "shared TCP hash tables (the default)"
 for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 wait 2>/dev/null || true
 PIDS=()

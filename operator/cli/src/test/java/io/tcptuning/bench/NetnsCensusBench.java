@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  * Every method must count exactly the sockets made; sockstat before and after says whether any
  * expired meanwhile (TIME_WAIT lasts 60 s).
  *
- * <pre>NetnsCensusBench (--prefix NAME | --pids-file FILE) --count N --per-namespace M [--runs R] [--label TEXT]</pre>
+ * <pre>NetnsCensusBench (--prefix NAME | --pids-file FILE) --count N --per-namespace M [--runs R] [--warmups W] [--label TEXT]</pre>
  *
  * {@code --prefix}: namespaces made with {@code ip netns add NAME-i}, each with a process in it.
  * {@code --pids-file}: namespaces held by the processes listed (one PID a line), for namespaces
@@ -58,6 +58,7 @@ public final class NetnsCensusBench {
     int count = 100;
     int perNamespace = 2000;
     int runs = 5;
+    int warmups = 1;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--prefix" -> prefix = args[++i];
@@ -66,6 +67,7 @@ public final class NetnsCensusBench {
         case "--count" -> count = Integer.parseInt(args[++i]);
         case "--per-namespace" -> perNamespace = Integer.parseInt(args[++i]);
         case "--runs" -> runs = Integer.parseInt(args[++i]);
+        case "--warmups" -> warmups = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -98,8 +100,10 @@ public final class NetnsCensusBench {
       AllNamespacesCensus.Pass first = census.take(refs);
       double firstMs = (System.nanoTime() - firstStart) / 1e6;
       check("in-process", first, refs, perNamespace);
-      census.take(refs);
-      procNetTcp(refs, perNamespace);
+      for (int i = 0; i < warmups; i++) {
+        census.take(refs);
+        procNetTcp(refs, perNamespace);
+      }
       // Interleaved, so that each method meets the same machine: the same sockets, the same
       // neighbours' load, and any socket that expires affects all of them alike.
       double[] inProcess = new double[runs];
@@ -126,6 +130,20 @@ public final class NetnsCensusBench {
       }
       double cpuPerPassMs = cpuInPasses / 1e6 / runs;
 
+      // The O(1) figure alone (sockstat's tw in each namespace, no socket enumerated): what a
+      // pass costs when it only checks whether any namespace needs the full census.
+      double[] sockstatOnly = new double[5];
+      for (int i = 0; i < sockstatOnly.length + 2; i++) {
+        long s = System.nanoTime();
+        long total = sockstatTotal(runner, refs);
+        if (i >= 2) {
+          sockstatOnly[i - 2] = (System.nanoTime() - s) / 1e6;
+        }
+        if (total != (long) perNamespace * refs.size()) {
+          MISMATCHES.add("sockstat: " + total);
+        }
+      }
+
       // The scan that precedes every pass, for the record.
       var scanner = new NetnsScanner();
       for (int i = 0; i < 20; i++) {
@@ -147,6 +165,7 @@ public final class NetnsCensusBench {
       System.out.printf(Locale.ROOT, "%-58s %8.1f ms %7s%n", "tcptune in-process (setns + netlink inet_diag), " + runs + " runs", ip, "1.0x");
       System.out.printf(Locale.ROOT, "%-58s %8.1f ms %6.1fx%n", "cAdvisor's way (/proc/<pid>/net/tcp,tcp6 parse), " + runs + " runs", ca, ca / ip);
       System.out.printf(Locale.ROOT, "%-58s %8.1f ms %6.1fx%n", (prefix != null ? "ip netns exec NS" : "nsenter -n -t PID") + " ss -tan state time-wait, " + ssRuns + " run", sm, sm / ip);
+      System.out.printf(Locale.ROOT, "%-58s %8.1f ms%n", "tcptune in-process, sockstat TIME_WAIT total only, 5 runs", median(sockstatOnly));
       System.out.println();
       System.out.printf(Locale.ROOT, "in-process first pass of a fresh JVM: %.1f ms; warm passes min %.1f / max %.1f ms%n", firstMs, min(inProcess), max(inProcess));
       System.out.printf(Locale.ROOT, "in-process CPU per pass (process CPU time): %.1f ms, i.e. %.1f millicores at one pass per 15 s, %.1f at one per 1 s%n",
