@@ -125,7 +125,7 @@ public final class CensusCommand implements Callable<Integer> {
       } catch (NamespaceGoneException e) {
         return errors.fail(Main.EXIT_FAILED, "--netns " + netns + ": the namespace went away before the census could be taken");
       } catch (NamespaceEntryException e) {
-        return errors.fail(Main.EXIT_FAILED, "--netns " + netns + ": cannot enter it (" + IoErrors.reason(e) + "); entering another network namespace needs root");
+        return errors.fail(Main.EXIT_FAILED, "--netns " + netns + ": cannot enter it: " + IoErrors.reason(e));
       } catch (UncheckedIOException e) {
         return censusFailed(errors, e);
       } catch (IOException e) {
