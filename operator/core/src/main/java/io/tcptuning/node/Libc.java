@@ -13,8 +13,9 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The few libc calls this project makes (the netlink census's socket calls, open/setns to
- * enter a network namespace, getsockopt for its cookie), as FFM downcalls that capture errno. Linked on first use; a JVM
+ * The few libc calls this project makes (the netlink census's socket calls, open/statx/setns to
+ * enter a network namespace, getsockopt for its cookie), as FFM downcalls that capture errno.
+ * Linked on first use; a JVM
  * without native access fails here and the census falls back to /proc.
  * Assumes an LP64 Linux (size_t and ssize_t are 64-bit): x86_64 and aarch64.
  */
@@ -47,12 +48,22 @@ public final class Libc {
   public static final MethodHandle SETNS = downcall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
   /** int close(int fd) */
   public static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+  /**
+   * int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf), whose
+   * struct is the same on every architecture (unlike struct stat); null on a libc without it
+   * (glibc before 2.28).
+   */
+  public static final MethodHandle STATX = optionalDowncall("statx", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
 
   private Libc() {}
 
   private static MethodHandle downcall(String name, FunctionDescriptor descriptor) {
     var symbol = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
     return LINKER.downcallHandle(symbol, descriptor, Linker.Option.captureCallState("errno"));
+  }
+
+  private static MethodHandle optionalDowncall(String name, FunctionDescriptor descriptor) {
+    return LINKER.defaultLookup().find(name).map(symbol -> LINKER.downcallHandle(symbol, descriptor, Linker.Option.captureCallState("errno"))).orElse(null);
   }
 
   public static int errno(MemorySegment capture) {

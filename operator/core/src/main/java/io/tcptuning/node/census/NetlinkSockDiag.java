@@ -3,6 +3,7 @@ package io.tcptuning.node.census;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
+import io.tcptuning.node.NetlinkException;
 import io.tcptuning.node.NetlinkSocket;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -25,8 +26,12 @@ final class NetlinkSockDiag implements AutoCloseable {
   private static final int IPPROTO_TCP = 6;
 
   private static final short SOCK_DIAG_BY_FAMILY = 20;
+  /** The original inet_diag request (struct inet_diag_req): the kernel dumps both families in one walk. */
+  private static final short TCPDIAG_GETSOCK = 18;
 
   private static final int INET_DIAG_REQ_V2_LEN = 56;
+  /** struct inet_diag_req: family, src_len, dst_len, ext, sockid (48 bytes), states, dbs. */
+  private static final int INET_DIAG_REQ_LEN = 60;
   /** struct inet_diag_msg: family, state, timer, retrans, sockid (48 bytes), 5 x u32. */
   private static final int INET_DIAG_MSG_LEN = 72;
   private static final int OFF_FAMILY = 0;
@@ -47,6 +52,7 @@ final class NetlinkSockDiag implements AutoCloseable {
   private final NetlinkSocket socket;
   private final Arena arena = Arena.ofConfined();
   private final MemorySegment request = arena.allocate(INET_DIAG_REQ_V2_LEN, 8);
+  private final MemorySegment compatRequest = arena.allocate(INET_DIAG_REQ_LEN, 8);
 
   private NetlinkSockDiag(NetlinkSocket socket) {
     this.socket = socket;
@@ -57,8 +63,47 @@ final class NetlinkSockDiag implements AutoCloseable {
     return new NetlinkSockDiag(NetlinkSocket.open(NetlinkSocket.NETLINK_SOCK_DIAG, "sock_diag"));
   }
 
-  /** Listeners first, then every other state, IPv4 and IPv6. */
+  /**
+   * Every TCP socket of the namespace, listeners first. One TCPDIAG_GETSOCK dump does it in a
+   * single walk of the kernel's socket hash tables for both families (the kernel walks all its
+   * listeners before any other socket). Those tables are shared by every network namespace unless
+   * tcp_child_ehash_entries says otherwise, so each walk visits every bucket and every socket of
+   * the machine, whichever namespace asks: a walk per family, as ss and SOCK_DIAG_BY_FAMILY do,
+   * costs twice as much, which matters when a pass measures a hundred namespaces. A kernel
+   * without the old request type gets the four SOCK_DIAG_BY_FAMILY dumps instead.
+   */
   void collect(SocketTally tally) throws IOException {
+    if (!compatRefused) {
+      // struct inet_diag_req: the family is ignored by a dump (the kernel asks for AF_UNSPEC), the
+      // sockid is zero (any), states at offset 52.
+      compatRequest.fill((byte) 0);
+      compatRequest.set(JAVA_BYTE, 0, (byte) AF_INET);
+      compatRequest.set(JAVA_INT, 52, ALL_STATES);
+      boolean[] counted = {false};
+      try {
+        socket.dump(TCPDIAG_GETSOCK, compatRequest, (type, buffer, msg, length) -> {
+          if (type == TCPDIAG_GETSOCK && length >= INET_DIAG_MSG_LEN) {
+            counted[0] = true;
+            parse(buffer, msg, tally);
+          }
+        });
+        return;
+      } catch (NetlinkException e) {
+        if (counted[0]) {
+          throw e;
+        }
+        // Refused before a single reply: nothing was counted; ask per family from now on.
+        compatRefused = true;
+      }
+    }
+    collectByFamily(tally);
+  }
+
+  /** Kernels seen refusing TCPDIAG_GETSOCK: ask per family from then on. */
+  private static volatile boolean compatRefused;
+
+  /** Listeners first, then every other state, IPv4 and IPv6: four SOCK_DIAG_BY_FAMILY dumps. */
+  void collectByFamily(SocketTally tally) throws IOException {
     dump(AF_INET, LISTEN_ONLY, tally);
     dump(AF_INET6, LISTEN_ONLY, tally);
     dump(AF_INET, ALL_STATES & ~LISTEN_ONLY, tally);
