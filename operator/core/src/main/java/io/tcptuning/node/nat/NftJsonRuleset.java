@@ -55,7 +55,10 @@ final class NftJsonRuleset {
     Process p = new ProcessBuilder(nft.toString(), "-j", "list", "ruleset").redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     try {
       var err = new ByteArrayOutputStream();
-      Thread errReader = Thread.ofVirtual().start(() -> drain(p.getErrorStream(), err, 4096));
+      // A platform thread that ends with the process, never a virtual one: the caller may be
+      // inside another network namespace, and the carrier threads a first virtual thread starts
+      // would be created there and stay there for the life of the JVM.
+      Thread errReader = Thread.ofPlatform().daemon().name("nft-stderr").start(() -> drain(p.getErrorStream(), err, 4096));
       var out = new ByteArrayOutputStream();
       boolean complete = drain(p.getInputStream(), out, MAX_OUTPUT);
       if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {

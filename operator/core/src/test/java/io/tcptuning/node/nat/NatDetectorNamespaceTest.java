@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tcptuning.domain.NatVerdict;
+import io.tcptuning.node.NetNamespace;
 import io.tcptuning.node.NetlinkException;
 import io.tcptuning.node.ProcNet;
 import io.tcptuning.testing.TestNamespace;
+import io.tcptuning.testing.ThreadNamespaces;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,6 +40,9 @@ class NatDetectorNamespaceTest {
 
   @AfterAll
   static void hostRulesetUntouched() throws Exception {
+    // The nft fallback runs on a thread inside a namespace: nothing it starts may stay there
+    // (a virtual thread would leave the JVM's carrier threads in that namespace for good).
+    assertThat(ThreadNamespaces.outside(NetNamespace.currentInode())).as("threads left in a test namespace").isEmpty();
     if (hostRuleset != null) {
       assertThat(hostNft().stdout()).as("the host's nftables rule set").isEqualTo(hostRuleset);
     }
