@@ -96,4 +96,55 @@ class NodeStatusFactoryTest {
     var reverted = build(NodePhase.Reverted, tw(1000, 0.035, 0.02), sysctls(SysctlState.Applied), a, T0.plusSeconds(45));
     assertThat(NodeStatusFactory.materiallyDifferent(a, reverted)).isTrue();
   }
+
+  static io.tcptuning.api.v1alpha1.PodPressure podPressure(String pod, long tw, double maxDest) {
+    var p = new io.tcptuning.api.v1alpha1.PodPressure();
+    p.setPod(pod);
+    p.setTimeWait(tw);
+    p.setPortRangeSize(28232);
+    p.setPressure((double) tw / 28232);
+    p.setMaxDestinationPressure(maxDest);
+    return p;
+  }
+
+  static TcpTuningNodeStateStatus withPods(TcpTuningNodeStateStatus s, int namespaces, List<io.tcptuning.api.v1alpha1.PodPressure> pods,
+      io.tcptuning.api.v1alpha1.PodCounts counts, List<io.tcptuning.api.v1alpha1.PodRefusal> refusals) {
+    return NodeStatusFactory.withPods(s, new io.tcptuning.agent.pods.PodNamespaces.Report(namespaces, pods, counts, refusals));
+  }
+
+  @org.junit.jupiter.api.Test
+  void podFiguresWriteOnlyWhenTheyMatter() {
+    var counts = new io.tcptuning.api.v1alpha1.PodCounts(3, 3, 0, 0);
+    var base = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), null, T0), 5,
+        List.of(podPressure("apps/a", 500, 0.30), podPressure("apps/b", 20, 0.01)), counts, List.of());
+    assertThat(base.getWorstPod().getPod()).isEqualTo("apps/a");
+    assertThat(base.getTopPods()).hasSize(2);
+    assertThat(base.getNamespaces()).isEqualTo(5);
+    // Noise: socket counts, namespaces, the tail of the top list, a small pressure move.
+    var noise = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), base, T0.plusSeconds(15)), 9,
+        List.of(podPressure("apps/a", 600, 0.32), podPressure("apps/c", 40, 0.02)), counts, List.of());
+    assertThat(NodeStatusFactory.materiallyDifferent(base, noise)).isFalse();
+    // The worst pod's pressure moves by a step.
+    var hotter = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), base, T0.plusSeconds(15)), 5,
+        List.of(podPressure("apps/a", 900, 0.36)), counts, List.of());
+    assertThat(NodeStatusFactory.materiallyDifferent(base, hotter)).isTrue();
+    // Another pod becomes the worst at a pressure that matters.
+    var other = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), base, T0.plusSeconds(15)), 5,
+        List.of(podPressure("apps/b", 900, 0.31), podPressure("apps/a", 500, 0.30)), counts, List.of());
+    assertThat(NodeStatusFactory.materiallyDifferent(base, other)).isTrue();
+    // ... but not when every pod is nearly idle.
+    var idleA = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), null, T0), 5,
+        List.of(podPressure("apps/a", 5, 0.001)), counts, List.of());
+    var idleB = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), idleA, T0.plusSeconds(15)), 5,
+        List.of(podPressure("apps/b", 6, 0.002)), counts, List.of());
+    assertThat(NodeStatusFactory.materiallyDifferent(idleA, idleB)).isFalse();
+    // How the selected pods' tuning went is always news.
+    var failed = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), base, T0.plusSeconds(15)), 5,
+        List.of(podPressure("apps/a", 500, 0.30)), new io.tcptuning.api.v1alpha1.PodCounts(3, 2, 0, 1), List.of());
+    assertThat(NodeStatusFactory.materiallyDifferent(base, failed)).isTrue();
+    var refused = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), base, T0.plusSeconds(15)), 5,
+        List.of(podPressure("apps/a", 500, 0.30)), counts,
+        List.of(new io.tcptuning.api.v1alpha1.PodRefusal("apps/a", "net.ipv4.ip_local_port_range", "PodDeclaresSysctl", "m")));
+    assertThat(NodeStatusFactory.materiallyDifferent(base, refused)).isTrue();
+  }
 }
