@@ -130,6 +130,29 @@ public final class TestPod implements AutoCloseable {
     return scope;
   }
 
+  /**
+   * Leaves {@code n} TIME_WAIT sockets in the pod's namespace: short connections to a listener
+   * on its loopback, each closed by the client first (so TIME_WAIT lands on the client side, as
+   * with real clients). They last the kernel's 60 s.
+   */
+  public void timeWait(int n) throws Exception {
+    ns.inside(() -> {
+      java.net.InetAddress lo = java.net.InetAddress.getLoopbackAddress();
+      try (java.net.ServerSocket server = new java.net.ServerSocket(0, 512, lo)) {
+        for (int i = 0; i < n; i++) {
+          try (java.net.Socket c = new java.net.Socket()) {
+            c.connect(new java.net.InetSocketAddress(lo, server.getLocalPort()));
+            try (java.net.Socket accepted = server.accept()) {
+              c.close();
+              accepted.getInputStream().read(); // sees the client's FIN, then closes second
+            }
+          }
+        }
+      }
+      return null;
+    });
+  }
+
   /** Ends the pod: the process is killed, its cgroups and its namespace removed. */
   @Override
   public void close() throws IOException {

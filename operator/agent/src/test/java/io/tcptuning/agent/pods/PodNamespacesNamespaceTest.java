@@ -181,24 +181,6 @@ class PodNamespacesNamespaceTest {
     return stateDir.resolve("pods").resolve(p.uid() + "_" + p.inode()).resolve("originals.journal");
   }
 
-  /** Leaves {@code n} client-side TIME_WAIT sockets in the namespace: connect to a local listener, client closes first. */
-  static void timeWait(TestNamespace ns, int n) throws Exception {
-    ns.inside(() -> {
-      try (ServerSocket server = new ServerSocket(0, 512, InetAddress.getLoopbackAddress())) {
-        for (int i = 0; i < n; i++) {
-          try (Socket c = new Socket()) {
-            c.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()));
-            try (Socket accepted = server.accept()) {
-              c.close(); // the client closes first: its side goes to TIME_WAIT
-              accepted.getInputStream().read();
-            }
-          }
-        }
-      }
-      return null;
-    });
-  }
-
   @Test
   void tunesSelectedPodsLeavesOthersAndWhatPodsDeclareMeasuresThemAllAndGivesBack() throws Exception {
     TestPod client1 = pod("client-1", Map.of("role", "client"), null);
@@ -208,7 +190,7 @@ class PodNamespacesNamespaceTest {
     // The API says this one runs on another node: not this agent's, whatever its labels.
     TestPod elsewhere = pod("client-elsewhere", Map.of("role", "client"), null, "other-node");
     String serverRange = server.namespace().sysctl("net.ipv4.ip_local_port_range");
-    timeWait(client1.namespace(), 60);
+    client1.timeWait(60);
     start(Mode.Enforce);
 
     PodNamespaces.Report r = census();
