@@ -69,7 +69,10 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
   private static final int TOP_DESTINATIONS = 10;
-  /** How often pods' namespaces are looked for while the policy selects pods (new pods are tuned within it). */
+  /**
+   * How often pods' namespaces are looked for while a selected pod's namespace is awaited (new
+   * pods are tuned within it); any change of the node's pods also triggers a look at once.
+   */
   static final Duration POD_RESCAN = Duration.ofSeconds(1);
 
   private final AgentConfig config;
@@ -167,7 +170,7 @@ public final class Agent implements AutoCloseable {
     long every = config.censusInterval().toMillis();
     kernel.scheduleWithFixedDelay(this::tickSafely, every, every, TimeUnit.MILLISECONDS);
     if (config.policySpec().selectsPods()) {
-      kernel.scheduleWithFixedDelay(this::podRescanSafely, POD_RESCAN.toMillis(), POD_RESCAN.toMillis(), TimeUnit.MILLISECONDS);
+      kernel.scheduleWithFixedDelay(this::podRescanIfWaiting, POD_RESCAN.toMillis(), POD_RESCAN.toMillis(), TimeUnit.MILLISECONDS);
     }
     watchPolicy();
   }
@@ -313,6 +316,13 @@ public final class Agent implements AutoCloseable {
 
   private void podRescanSafely() {
     if (podNamespaces != null && !lettingGo) {
+      podsSafely("pod rescan", podNamespaces::rescan);
+    }
+  }
+
+  /** Every second: a scan only while a selected pod's namespace is awaited. */
+  private void podRescanIfWaiting() {
+    if (podNamespaces != null && !lettingGo && podNamespaces.waitingForPods()) {
       podsSafely("pod rescan", podNamespaces::rescan);
     }
   }

@@ -149,6 +149,11 @@ public final class NodePods implements AutoCloseable {
     return namespaceLabels.get(namespace);
   }
 
+  /** The pods of this node the informer holds. */
+  public java.util.Collection<PodInfo> all() {
+    return byUid.values();
+  }
+
   /** How many pods of this node the informer holds. */
   public int size() {
     return byUid.size();

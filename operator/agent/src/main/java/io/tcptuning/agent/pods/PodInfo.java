@@ -15,6 +15,8 @@ import java.util.Set;
  * @param uid metadata.uid, as the API server spells it (lower case, dashes)
  * @param declared allowlisted sysctls the pod sets in {@code spec.securityContext.sysctls}: the
  *     owner's choice, never written by the agent
+ * @param finished the pod has ended (phase Succeeded or Failed): its sandbox, and so its network
+ *     namespace, is gone or going
  */
 public record PodInfo(
     String uid,
@@ -23,7 +25,8 @@ public record PodInfo(
     String nodeName,
     Map<String, String> labels,
     boolean hostNetwork,
-    Set<io.tcptuning.domain.Sysctl> declared) {
+    Set<io.tcptuning.domain.Sysctl> declared,
+    boolean finished) {
 
   public PodInfo {
     labels = labels == null ? Map.of() : Map.copyOf(labels);
@@ -51,7 +54,8 @@ public record PodInfo(
         spec == null ? null : spec.getNodeName(),
         meta.getLabels(),
         spec != null && Boolean.TRUE.equals(spec.getHostNetwork()),
-        declared);
+        declared,
+        pod.getStatus() != null && ("Succeeded".equals(pod.getStatus().getPhase()) || "Failed".equals(pod.getStatus().getPhase())));
   }
 
   /**

@@ -114,6 +114,8 @@ public final class PodNamespaces implements AutoCloseable {
     NetnsRef ref;
     String uid;
     List<Integer> uidPids = List.of();
+    /** The processes last asked for their pod without an answer: asked again only when they change. */
+    List<Integer> unmappedPids;
     PodInfo pod;
     boolean selected;
     State state = State.UNTUNED;
@@ -209,7 +211,11 @@ public final class PodNamespaces implements AutoCloseable {
    * of /proc and a readlink per process.
    */
   public void rescan() throws IOException {
-    scanAndMap();
+    rescan(false);
+  }
+
+  private void rescan(boolean remapAll) throws IOException {
+    scanAndMap(remapAll);
     if (!tuning || !pods.synced()) {
       return;
     }
@@ -225,7 +231,7 @@ public final class PodNamespaces implements AutoCloseable {
         continue;
       }
       t.pod = pod.get();
-      t.selected = PodSelection.selects(spec, t.pod, spec.getNamespaceSelector() == null ? Map.of() : pods.namespaceLabels(t.pod.namespace()));
+      t.selected = PodSelection.selects(spec, t.pod, namespaceLabelsOf(t.pod));
       if (t.selected && t.state == State.UNTUNED) {
         tune(t);
       } else if (!t.selected && (t.state != State.UNTUNED || t.mayHaveJournal)) {
@@ -245,7 +251,7 @@ public final class PodNamespaces implements AutoCloseable {
    * @param nodeMeasured whether the node's own namespace was measured (it counts as one)
    */
   public Report census(boolean nodeMeasured) throws IOException {
-    rescan();
+    rescan(true);
     List<NetnsRef> refs = byInode.values().stream().map(t -> t.ref).toList();
     AllNamespacesCensus.Pass pass = census.take(refs);
     for (AllNamespacesCensus.NamespaceCensus c : pass.namespaces()) {
@@ -293,6 +299,34 @@ public final class PodNamespaces implements AutoCloseable {
     }
   }
 
+  /**
+   * True while a pod this policy selects is on the node (per the API) but its namespace has not
+   * been found yet: a new pod whose sandbox is being set up. Only then is the node scanned every
+   * second; otherwise pods' changes (informer events) and the census trigger the scans. No system
+   * call: the node's pods against what the last scan found.
+   */
+  public boolean waitingForPods() {
+    if (!tuning || !pods.synced()) {
+      return false; // the informer's first list triggers a rescan when it arrives
+    }
+    Set<String> found = new HashSet<>();
+    for (Tracked t : byInode.values()) {
+      if (t.uid != null) {
+        found.add(t.uid);
+      }
+    }
+    for (PodInfo p : pods.all()) {
+      if (!p.finished() && !found.contains(p.uid()) && PodSelection.selects(spec, p, namespaceLabelsOf(p))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Map<String, String> namespaceLabelsOf(PodInfo pod) {
+    return spec.getNamespaceSelector() == null ? Map.of() : pods.namespaceLabels(pod.namespace());
+  }
+
   /** Average wall time of one scan so far, in microseconds (for the log and the bench). */
   public long averageScanMicros() {
     return scans == 0 ? 0 : scanNanos / scans / 1000;
@@ -306,6 +340,11 @@ public final class PodNamespaces implements AutoCloseable {
   // ---- finding and mapping -------------------------------------------------------------------
 
   private void scanAndMap() throws IOException {
+    scanAndMap(false);
+  }
+
+  /** @param remapAll ask every unmapped namespace's processes again, changed or not (once per census) */
+  private void scanAndMap(boolean remapAll) throws IOException {
     long t0 = System.nanoTime();
     List<NetnsRef> refs = scanner.scan();
     Set<Long> seen = new HashSet<>();
@@ -323,7 +362,10 @@ public final class PodNamespaces implements AutoCloseable {
       }
       t.ref = ref;
       if (t.uid == null) {
-        map(t);
+        // A process can be moved into its pod's cgroup after it entered the namespace.
+        if (remapAll || !ref.pids().equals(t.unmappedPids)) {
+          map(t);
+        }
       } else if (!ref.pids().isEmpty() && t.uidPids.stream().noneMatch(ref.pids()::contains)) {
         // None of the processes the pod was read from is left: a reused inode, perhaps.
         String before = t.uid;
@@ -365,9 +407,11 @@ public final class PodNamespaces implements AutoCloseable {
         t.uid = uid.get();
         t.uidPids = List.copyOf(t.ref.pids());
         pods.pod(t.uid).ifPresent(p -> t.pod = p);
+        t.unmappedPids = null;
         return;
       }
     }
+    t.unmappedPids = List.copyOf(t.ref.pids());
   }
 
   /** The namespace is gone: whatever was kept for it goes too. */

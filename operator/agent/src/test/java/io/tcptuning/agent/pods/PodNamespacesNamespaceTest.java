@@ -226,7 +226,9 @@ class PodNamespacesNamespaceTest {
     // A new selected pod is tuned by the next rescan.
     TestPod client2 = pod("client-2", Map.of("role", "client"), null);
     await().atMost(Duration.ofSeconds(5)).until(() -> nodePods.pod(client2.uid()).isPresent());
+    assertThat(onKernel(loop::waitingForPods)).as("a selected pod whose namespace is not found yet: scan every second").isTrue();
     rescan();
+    assertThat(onKernel(loop::waitingForPods)).as("all found: no more scans every second").isFalse();
     assertThat(client2.namespace().sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("1");
 
     // Deselected while alive: given back to its originals, journal gone.

@@ -26,7 +26,7 @@ class PodSelectionTest {
   }
 
   static PodInfo pod(String role, boolean hostNetwork) {
-    return new PodInfo("0b7c7a9e-1111-4c2a-9d3e-123456789abc", "apps", "p", "n1", role == null ? Map.of() : Map.of("role", role), hostNetwork, Set.of());
+    return new PodInfo("0b7c7a9e-1111-4c2a-9d3e-123456789abc", "apps", "p", "n1", role == null ? Map.of() : Map.of("role", role), hostNetwork, Set.of(), false);
   }
 
   /**
