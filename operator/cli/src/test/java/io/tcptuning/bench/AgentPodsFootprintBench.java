@@ -79,7 +79,13 @@ public final class AgentPodsFootprintBench {
       TcpTuningPolicySpec tuning = agentSpec(policy.getSpec(), true);
       for (var run : List.of(Map.entry("measuring only", measuring), Map.entry("tuning " + podCount + " pods", tuning))) {
         String spec = new PolicyReader().writeSpec(run.getValue());
-        AgentFootprintBench.Result r = AgentFootprintBench.run(java, AgentFootprintBench.agentFlags(), jar, ns, client, policy, window,
+        List<String> flags = new ArrayList<>(AgentFootprintBench.agentFlags());
+        // TCPTUNE_BENCH_EXTRA_FLAGS="-Xlog:gc ..." adds JVM flags (with TCPTUNE_BENCH_LOG=file to keep the output).
+        String extra = System.getenv("TCPTUNE_BENCH_EXTRA_FLAGS");
+        if (extra != null && !extra.isBlank()) {
+          flags.addAll(List.of(extra.strip().split("\\s+")));
+        }
+        AgentFootprintBench.Result r = AgentFootprintBench.run(java, flags, jar, ns, client, policy, window,
             Map.of("TCPTUNE_POLICY_SPEC", spec));
         TcpTuningNodeStateStatus s = client.resources(TcpTuningNodeState.class).withName(NODE).get().getStatus();
         rows.add("%-22s %8d %10.1f %10.2f %12.2f %11s %10s".formatted(run.getKey(), r.firstReportMs(), r.rssMiB(), r.millicores(),

@@ -20,8 +20,10 @@ import io.tcptuning.node.RevertResult;
 import io.tcptuning.node.SysctlApplier;
 import io.tcptuning.node.SysctlOutcome;
 import io.tcptuning.node.census.CensusReport;
+import io.tcptuning.node.census.Sockstat;
 import io.tcptuning.node.census.TimeWaitCensus;
-import io.tcptuning.node.netns.AllNamespacesCensus;
+import io.tcptuning.node.ProcFiles;
+import io.tcptuning.node.ProcNet;
 import io.tcptuning.node.netns.NamespaceGoneException;
 import io.tcptuning.node.netns.NetnsRef;
 import io.tcptuning.node.netns.NetnsRunner;
@@ -48,12 +50,14 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>Finding: {@link NetnsScanner} (every /proc/PID/ns/net by inode, plus bind mounts), every
- *       {@link #rescan()}: each second while the policy selects pods and on every change of the
- *       pods on the node, else once per census.
+ *       {@link #rescan()}: at every census, on every change of the node's pods, and each second
+ *       while a selected pod's namespace is awaited ({@link #waitingForPods}).
  *   <li>Mapping: the pod UID from the cgroup of a process in the namespace ({@link PodCgroups}),
  *       read once per namespace and again only when none of the processes it was read from is
  *       left in it; the UID is looked up in {@link NodePods} for namespace, name and labels. The
  *       node's own namespace (and this process's) is never a pod's: hostNetwork pods live there.
+ *   <li>Measuring: one visit per namespace and census: sockstat, the per-destination enumeration
+ *       only where there is something to enumerate, and for tuned pods the drift check.
  *   <li>Entering: only through a {@link NetnsRunner#forPods} runner, which opens a path to the
  *       namespace, checks its inode before and after setns(2), refuses the node's namespace and
  *       brings its one worker thread home after each call.
@@ -72,6 +76,12 @@ public final class PodNamespaces implements AutoCloseable {
   public static final String WRITE_FAILED = "WriteFailed";
   public static final int TOP_PODS = 10;
   public static final int MAX_REFUSALS = 20;
+  /**
+   * TCP sockets in a namespace (IPv4 and IPv6, by sockstat) from which the census enumerates
+   * them even without TIME_WAIT: 5% of the default port range, where pressure starts to be
+   * reported as a move.
+   */
+  static final long ENUMERATE_AT_SOCKETS = 1400;
   /** How many processes of a namespace are asked for their pod before giving up until the next scan. */
   private static final int CGROUP_READS_PER_NAMESPACE = 3;
 
@@ -124,6 +134,7 @@ public final class PodNamespaces implements AutoCloseable {
     boolean anyInPlace;
     String failure;
     CensusReport census;
+    long timeWait;
     /** False once it is known that no journal of this pod namespace exists (saves a stat a second). */
     boolean mayHaveJournal = true;
 
@@ -150,7 +161,7 @@ public final class PodNamespaces implements AutoCloseable {
   private final PodJournals journals;
   private final NetnsScanner scanner;
   private final NetnsRunner runner;
-  private final AllNamespacesCensus census;
+  private final TimeWaitCensus podCensus = TimeWaitCensus.forCurrentNamespace();
   private final Map<Long, Tracked> byInode = new HashMap<>();
   /** True while this agent may write pods' namespaces (its policy wins the node and is not letting go). */
   private boolean tuning;
@@ -175,7 +186,6 @@ public final class PodNamespaces implements AutoCloseable {
     this.journals = journals;
     this.scanner = scanner;
     this.runner = NetnsRunner.forPods("podns");
-    this.census = new AllNamespacesCensus(runner, TimeWaitCensus.Source.AUTO, 1);
     this.tuning = tuning && spec.selectsPods();
   }
 
@@ -252,23 +262,76 @@ public final class PodNamespaces implements AutoCloseable {
    */
   public Report census(boolean nodeMeasured) throws IOException {
     rescan(true);
-    List<NetnsRef> refs = byInode.values().stream().map(t -> t.ref).toList();
-    AllNamespacesCensus.Pass pass = census.take(refs);
-    for (AllNamespacesCensus.NamespaceCensus c : pass.namespaces()) {
-      Tracked t = byInode.get(c.ref().inode());
-      if (t == null) {
-        continue;
-      }
-      if (c.status() == AllNamespacesCensus.Status.VANISHED) {
-        gone(t);
-      } else {
-        t.census = c.measured() ? c.report() : null;
+    boolean checkDrift = tuning && pods.synced() && mode == Mode.Enforce;
+    Map<Long, Tracked> byRef = Map.copyOf(byInode);
+    List<NetnsRunner.Outcome<Visit>> outcomes = runner.runInEach(byRef.values().stream().map(t -> t.ref).toList(), ref -> {
+      Tracked t = byRef.get(ref.inode());
+      return visit(checkDrift && t.selected && t.state == State.TUNED && t.applied != null ? t : null);
+    });
+    int measured = 0;
+    List<Tracked> drifted = new ArrayList<>();
+    for (var o : outcomes) {
+      Tracked t = byRef.get(o.ref().inode());
+      switch (o.status()) {
+        case DONE -> {
+          measured++;
+          t.census = o.value().census();
+          t.timeWait = o.value().timeWait();
+          if (!o.value().drift().isEmpty()) {
+            for (SysctlApplier.Drift d : o.value().drift()) {
+              LOG.warn("policy={} node={} pod={} drift {} is {} (wanted {}); putting it back", policy, node, t.shown(),
+                  d.sysctl().dottedName(), d.actual(), d.desired());
+            }
+            drifted.add(t);
+          }
+        }
+        case GONE -> {
+          byInode.remove(t.ref.inode());
+          gone(t);
+        }
+        default -> {
+          t.census = null;
+          t.timeWait = 0;
+          LOG.debug("policy={} node={} census of {} {}: {}", policy, node, t.shown(), t.ref.label(), o.error());
+        }
       }
     }
-    if (tuning && pods.synced()) {
-      correctDriftAndRetry();
+    drifted.forEach(this::tune);
+    if (tuning && pods.synced() && mode == Mode.Enforce) {
+      for (Tracked t : List.copyOf(byInode.values())) {
+        if (t.selected && t.state == State.FAILED && t.pod != null) {
+          tune(t); // a failed write may have been transient
+        }
+      }
     }
-    return report(pass.measured() + (nodeMeasured ? 1 : 0));
+    return report(measured + (nodeMeasured ? 1 : 0));
+  }
+
+  /** What one visit to a namespace found: its census (null when it holds nothing worth enumerating), and drift. */
+  private record Visit(CensusReport census, long timeWait, List<SysctlApplier.Drift> drift) {}
+
+  /**
+   * Inside a namespace, on the runner's worker: sockstat first (O(1)); the per-destination
+   * enumeration only when the namespace holds TIME_WAIT sockets or many TCP sockets. A netlink
+   * SOCK_DIAG dump walks the kernel's established hash, which all namespaces share (unless
+   * tcp_child_ehash_entries gives them their own), so it costs the same few milliseconds in an
+   * empty namespace as in a busy one: skipping it for idle pods is what keeps a node of idle pods
+   * cheap. Then, for a tuned pod, the drift check in the same visit.
+   */
+  private Visit visit(Tracked tuned) throws IOException {
+    java.nio.file.Path net = ProcNet.netDir();
+    String sockstat = ProcFiles.read(net.resolve("sockstat"));
+    long tw = Sockstat.timeWait(sockstat).orElse(-1);
+    long inUse = Sockstat.value(sockstat, "TCP", "inuse").orElse(0);
+    try {
+      inUse += Sockstat.value(ProcFiles.read(net.resolve("sockstat6")), "TCP6", "inuse").orElse(0);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // no IPv6 in this kernel
+    }
+    CensusReport report = tw != 0 || inUse >= ENUMERATE_AT_SOCKETS ? podCensus.take(1) : null;
+    List<SysctlApplier.Drift> drift = tuned == null ? List.of()
+        : new SysctlApplier(new ProcSysctls(), journals.journal(tuned.key())).detectDrift(tuned.applied);
+    return new Visit(report, report != null ? report.timeWaitTotal() : Math.max(0, tw), drift);
   }
 
   /**
@@ -562,54 +625,6 @@ public final class PodNamespaces implements AutoCloseable {
     t.refusals = List.of();
     t.failure = null;
     t.anyInPlace = false;
-  }
-
-  private record Drifted(List<SysctlApplier.Drift> drift, ApplyResult reapplied) {}
-
-  /** Enforce: puts back what someone changed in tuned pods, and retries pods whose apply failed. */
-  private void correctDriftAndRetry() {
-    if (mode != Mode.Enforce) {
-      return;
-    }
-    List<Tracked> tuned = byInode.values().stream().filter(t -> t.selected && t.state == State.TUNED && t.applied != null).toList();
-    if (!tuned.isEmpty()) {
-      Map<Long, Tracked> byRef = new HashMap<>();
-      tuned.forEach(t -> byRef.put(t.ref.inode(), t));
-      List<NetnsRunner.Outcome<List<SysctlApplier.Drift>>> outcomes;
-      try {
-        outcomes = runner.runInEach(tuned.stream().map(t -> t.ref).toList(), ref -> {
-          Tracked t = byRef.get(ref.inode());
-          return new SysctlApplier(new ProcSysctls(), journals.journal(t.key())).detectDrift(t.applied);
-        });
-      } catch (IOException e) {
-        LOG.warn("policy={} node={} cannot check pods for drift: {}", policy, node, IoErrors.describe(e));
-        outcomes = List.of();
-      }
-      for (var o : outcomes) {
-        Tracked t = byRef.get(o.ref().inode());
-        switch (o.status()) {
-          case DONE -> {
-            if (!o.value().isEmpty()) {
-              for (SysctlApplier.Drift d : o.value()) {
-                LOG.warn("policy={} node={} pod={} drift {} is {} (wanted {}); putting it back", policy, node, t.shown(),
-                    d.sysctl().dottedName(), d.actual(), d.desired());
-              }
-              tune(t);
-            }
-          }
-          case GONE -> {
-            byInode.remove(t.ref.inode());
-            gone(t);
-          }
-          default -> LOG.debug("policy={} node={} pod={} drift check: {}", policy, node, t.shown(), o.error());
-        }
-      }
-    }
-    for (Tracked t : List.copyOf(byInode.values())) {
-      if (t.selected && t.state == State.FAILED && t.pod != null) {
-        tune(t); // a failed write may have been transient
-      }
-    }
   }
 
   // ---- reporting -----------------------------------------------------------------------------
