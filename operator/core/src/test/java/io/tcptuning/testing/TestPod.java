@@ -32,15 +32,17 @@ public final class TestPod implements AutoCloseable {
   private final Path scope;
   private final Process process;
   private final long inode;
+  private final boolean ownsNamespace;
   private boolean closed;
 
-  private TestPod(String uid, TestNamespace ns, Path podSlice, Path scope, Process process, long inode) {
+  private TestPod(String uid, TestNamespace ns, Path podSlice, Path scope, Process process, long inode, boolean ownsNamespace) {
     this.uid = uid;
     this.ns = ns;
     this.podSlice = podSlice;
     this.scope = scope;
     this.process = process;
     this.inode = inode;
+    this.ownsNamespace = ownsNamespace;
   }
 
   /**
@@ -68,6 +70,23 @@ public final class TestPod implements AutoCloseable {
 
   public static TestPod start(String prefix, String uid) throws IOException, InterruptedException {
     TestNamespace ns = TestNamespace.create(prefix);
+    try {
+      return start(ns, uid, true);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      ns.close();
+      throw e;
+    }
+  }
+
+  /**
+   * A pod process in a namespace that already exists and stays when the pod closes (the node's,
+   * say: a pod's process that is found in the node's namespace must never make it a pod's).
+   */
+  public static TestPod joining(TestNamespace ns, String uid) throws IOException, InterruptedException {
+    return start(ns, uid, false);
+  }
+
+  private static TestPod start(TestNamespace ns, String uid, boolean ownsNamespace) throws IOException, InterruptedException {
     Path podSlice = BESTEFFORT.resolve("kubepods-besteffort-pod" + uid.replace('-', '_') + ".slice");
     String containerId = UUID.randomUUID().toString().replace("-", "") + UUID.randomUUID().toString().replace("-", "");
     Path scope = podSlice.resolve("cri-containerd-" + containerId + ".scope");
@@ -100,10 +119,9 @@ public final class TestPod implements AutoCloseable {
       if (!cgroup.contains(scope.getFileName().toString())) {
         throw new IOException("the pod process is not in its cgroup: " + cgroup.strip());
       }
-      return new TestPod(uid, ns, podSlice, scope, p, inode);
+      return new TestPod(uid, ns, podSlice, scope, p, inode, ownsNamespace);
     } catch (IOException | InterruptedException | RuntimeException e) {
       cleanUp(p, scope, podSlice);
-      ns.close();
       throw e;
     }
   }
@@ -163,7 +181,9 @@ public final class TestPod implements AutoCloseable {
     try {
       cleanUp(process, scope, podSlice);
     } finally {
-      ns.close();
+      if (ownsNamespace) {
+        ns.close();
+      }
     }
   }
 

@@ -312,4 +312,19 @@ class PodNamespacesNamespaceTest {
     rescan();
     assertThat(c.namespace().sysctl("net.ipv4.tcp_tw_reuse")).as("namespace deselected: given back").isEqualTo("0");
   }
+
+  @Test
+  void aSelectedPodWhoseProcessIsFoundInTheNodesNamespaceNeverMakesItAPodsNamespace() throws Exception {
+    // As if a hostNetwork pod were not marked so: its process, in a pod cgroup, lives in the node's namespace.
+    Pod created = client.pods().inNamespace("apps").resource(new PodBuilder().withNewMetadata().withName("looks-like-a-client")
+        .withNamespace("apps").withLabels(Map.of("role", "client")).endMetadata().withNewSpec().withNodeName(NODE).endSpec().build()).create();
+    TestPod inNode = TestPod.joining(node, created.getMetadata().getUid());
+    pods.add(inNode);
+    start(Mode.Enforce);
+    PodNamespaces.Report r = census();
+    assertThat(r.counts()).isEqualTo(new io.tcptuning.api.v1alpha1.PodCounts(0, 0, 0, 0));
+    assertThat(onKernel(loop::waitingForPods)).as("its namespace is never taken for the pod's").isTrue();
+    assertThat(node.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("0");
+    assertThat(stateDir.resolve("pods")).doesNotExist();
+  }
 }
