@@ -1,6 +1,9 @@
 package io.tcptuning.agent;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.tcptuning.agent.pods.NodePods;
+import io.tcptuning.agent.pods.PodJournals;
+import io.tcptuning.agent.pods.PodNamespaces;
 import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.NodePhase;
 import io.tcptuning.api.v1alpha1.SysctlState;
@@ -25,6 +28,7 @@ import io.tcptuning.domain.TuningRequest;
 import io.tcptuning.node.census.CensusReport;
 import io.tcptuning.node.census.TimeWaitCensus;
 import io.tcptuning.node.nat.NatDetector;
+import io.tcptuning.node.netns.NetnsScanner;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,6 +42,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -53,12 +58,22 @@ import org.slf4j.LoggerFactory;
  * on a mere restart leaves the node tuned.
  *
  * <p>Every kernel read and write happens on one thread, {@code kernel}, which first enters the
- * configured network namespace when there is one. API calls run on another thread so that a
- * slow or absent API server never delays the census or a drift correction.
+ * configured network namespace when there is one; pods' namespaces are entered only by the
+ * {@link PodNamespaces} runner's worker, started from that thread. API calls run on another
+ * thread so that a slow or absent API server never delays the census or a drift correction.
+ *
+ * <p>Pods: the census covers every network namespace on the node, mapped to the node's pods
+ * ({@link NodePods}); with a podSelector or namespaceSelector the selected pods' namespaces are
+ * tuned too, looked for every second and on every change of the node's pods.
  */
 public final class Agent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
   private static final int TOP_DESTINATIONS = 10;
+  /**
+   * How often pods' namespaces are looked for while a selected pod's namespace is awaited (new
+   * pods are tuned within it); any change of the node's pods also triggers a look at once.
+   */
+  static final Duration POD_RESCAN = Duration.ofSeconds(1);
 
   private final AgentConfig config;
   private final NodeStateReporter reporter;
@@ -71,6 +86,8 @@ public final class Agent implements AutoCloseable {
   private final NodeStatusFactory.Identity identity;
   private final Map<Sysctl, String> desired;
   private final Future<PolicyVerdict> firstVerdict;
+  private final NodePods nodePods;
+  private final AtomicBoolean podRescanQueued = new AtomicBoolean();
 
   // Kernel-thread state.
   private ProcSysctls sysctls;
@@ -86,6 +103,8 @@ public final class Agent implements AutoCloseable {
   private List<String> changedByHand = List.of();
   private CensusReport lastCensus;
   private boolean lettingGo;
+  private PodNamespaces podNamespaces;
+  private PodNamespaces.Report podReport;
 
   // Read by the HTTP thread and the API thread.
   private volatile NodePhase phase;
@@ -117,6 +136,7 @@ public final class Agent implements AutoCloseable {
     this.identity = new NodeStatusFactory.Identity(config.policyName(), config.policyGeneration(), config.policySpec().effectiveMode());
     this.desired = TuningPlanner.desired(config.policySpec().getSysctls());
     this.kernel = Executors.newSingleThreadScheduledExecutor(r -> kernelThread(r, "kernel"));
+    this.nodePods = new NodePods(config.nodeName(), config.policySpec().getNamespaceSelector() != null, this::podsChanged);
   }
 
   /** A thread for kernel work: it enters the configured namespace before anything else. */
@@ -137,12 +157,24 @@ public final class Agent implements AutoCloseable {
   /** Applies, reports, then runs the census loop and watches the policy. Returns once started. */
   public void start() throws Exception {
     http = new MetricsHttpServer(config.port(), metrics::scrape, () -> true, () -> ready);
+    // The pod informers start from the API thread (the agent's own namespace) without waiting.
+    api.execute(() -> {
+      try {
+        nodePods.start(reporter::client);
+      } catch (RuntimeException e) {
+        LOG.warn("policy={} node={} cannot follow the node's pods ({}); pods are measured but not named or tuned",
+            config.policyName(), config.nodeName(), rootMessage(e));
+      }
+    });
     kernel.submit(() -> {
       initialize();
       return null;
     }).get(60, TimeUnit.SECONDS);
     long every = config.censusInterval().toMillis();
     kernel.scheduleWithFixedDelay(this::tickSafely, every, every, TimeUnit.MILLISECONDS);
+    if (config.policySpec().selectsPods()) {
+      kernel.scheduleWithFixedDelay(this::podRescanIfWaiting, POD_RESCAN.toMillis(), POD_RESCAN.toMillis(), TimeUnit.MILLISECONDS);
+    }
     watchPolicy();
   }
 
@@ -171,16 +203,26 @@ public final class Agent implements AutoCloseable {
     LOG.info("policy={} node={} kernel={} nat={} verdict={} mode={}", config.policyName(), config.nodeName(),
         kernelVersion.release(), nat.detected(), verdict, identity.mode());
     lastCensus = census.take(TOP_DESTINATIONS);
+    podNamespaces = new PodNamespaces(config.policyName(), config.nodeName(), config.policySpec(), desired,
+        new PodNamespaces.NodeFacts(kernelVersion, nat), nodePods, new PodJournals(config.stateDir()), new NetnsScanner(),
+        verdict == PolicyVerdict.Tune);
+    if (verdict != PolicyVerdict.Superseded) {
+      // A superseded agent leaves the journals to the policy that tunes the node.
+      podsSafely("dropping stale pod journals", podNamespaces::dropStaleJournals);
+    }
     if (verdict == PolicyVerdict.Superseded) {
       setPhase(NodePhase.Superseded, "another policy of higher precedence tunes this node");
       sysctlLines = List.of();
     } else if (verdict.revert()) {
       lettingGo = true; // never tune again in this run, not even after a failed revert
-      giveBack("policy " + verdict.name().toLowerCase(java.util.Locale.ROOT));
+      String why = "policy " + verdict.name().toLowerCase(java.util.Locale.ROOT);
+      giveBack(why);
+      podsSafely("giving pods back", () -> podNamespaces.letGo(why));
     } else {
       applyPolicy();
     }
     lastCensus = census.take(TOP_DESTINATIONS); // the port range may just have changed
+    podsSafely("pod census", () -> podReport = podNamespaces.census(true));
     report(true);
   }
 
@@ -269,7 +311,49 @@ public final class Agent implements AutoCloseable {
         correctDrift();
       }
     }
+    podsSafely("pod census", () -> podReport = podNamespaces.census(true));
     report(false);
+  }
+
+  private interface PodWork {
+    void run() throws IOException;
+  }
+
+  /** Pod work never stops the node's own census, tuning or report. */
+  private void podsSafely(String what, PodWork work) {
+    try {
+      work.run();
+    } catch (IOException | RuntimeException e) {
+      LOG.error("policy={} node={} {} failed: {}", config.policyName(), config.nodeName(), what, e.toString());
+    }
+  }
+
+  private void podRescanSafely() {
+    if (podNamespaces != null && !lettingGo) {
+      podsSafely("pod rescan", podNamespaces::rescan);
+    }
+  }
+
+  /** Every second: a scan only while a selected pod's namespace is awaited. */
+  private void podRescanIfWaiting() {
+    if (podNamespaces != null && !lettingGo && podNamespaces.waitingForPods()) {
+      podsSafely("pod rescan", podNamespaces::rescan);
+    }
+  }
+
+  /** The node's pods changed (informer thread): look at the namespaces again soon, once. */
+  private void podsChanged() {
+    if (!config.policySpec().selectsPods() || !podRescanQueued.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      kernel.execute(() -> {
+        podRescanQueued.set(false);
+        podRescanSafely();
+      });
+    } catch (RejectedExecutionException e) {
+      podRescanQueued.set(false); // shutting down
+    }
   }
 
   /** Puts back what someone else changed; the applier says what drifted from the last apply's plan. */
@@ -305,6 +389,7 @@ public final class Agent implements AutoCloseable {
     lettingGo = true;
     try {
       giveBack(why);
+      podsSafely("giving pods back", () -> podNamespaces.letGo(why));
       report(true);
     } catch (IOException e) {
       LOG.error("policy={} node={} revert failed: {}", config.policyName(), config.nodeName(), e.toString());
@@ -330,7 +415,11 @@ public final class Agent implements AutoCloseable {
     for (SysctlLine line : sysctlLines) {
       metrics.sysctl(line.sysctl(), line.actual(), line.state());
     }
-    TcpTuningNodeStateStatus status = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, tw, SysctlLine.toStatuses(sysctlLines), detail, changedByHand, lastWritten, now);
+    if (podReport != null) {
+      metrics.pods(podReport.pressures());
+    }
+    TcpTuningNodeStateStatus status = NodeStatusFactory.withPods(NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, tw,
+        SysctlLine.toStatuses(sysctlLines), detail, changedByHand, lastWritten, now), podReport);
     boolean due = force || NodeStatusFactory.materiallyDifferent(lastWritten, status)
         || !now.isBefore(lastWriteAt.plus(config.heartbeatInterval()));
     if (!due || !backoff.ready(now) || !writeInFlight.compareAndSet(false, true)) {
@@ -415,10 +504,13 @@ public final class Agent implements AutoCloseable {
       try {
         last.submit(() -> {
           giveBack("shutting down: " + verdict.name());
+          if (podNamespaces != null) {
+            podsSafely("giving pods back", () -> podNamespaces.letGo("shutting down: " + verdict.name()));
+          }
           return null;
         }).get(15, TimeUnit.SECONDS);
-        TcpTuningNodeStateStatus s = NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat, timeWait(lastCensus),
-            SysctlLine.toStatuses(sysctlLines), detail, changedByHand, lastWritten, clock.instant());
+        TcpTuningNodeStateStatus s = NodeStatusFactory.withPods(NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat,
+            timeWait(lastCensus), SysctlLine.toStatuses(sysctlLines), detail, changedByHand, lastWritten, clock.instant()), podReport);
         api.submit(() -> reporter.write(s)).get(5, TimeUnit.SECONDS);
       } catch (Exception e) {
         LOG.warn("policy={} node={} give-back at shutdown incomplete: {}", config.policyName(), config.nodeName(), rootMessage(e));
@@ -428,6 +520,10 @@ public final class Agent implements AutoCloseable {
     } else if (verdict != null) {
       shutdownSummary = leftBehind(lettingGo, phase, detail);
       LOG.info("policy={} node={} shutting down ({}); {}", config.policyName(), config.nodeName(), verdict, shutdownSummary);
+    }
+    nodePods.close();
+    if (podNamespaces != null) {
+      podNamespaces.close();
     }
     api.shutdownNow();
     if (http != null) {

@@ -9,8 +9,14 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.domain.PortRange;
 import io.tcptuning.domain.Sysctl;
+import io.micrometer.core.instrument.Meter;
+import io.tcptuning.api.v1alpha1.PodPressure;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -29,6 +35,8 @@ public final class AgentMetrics {
   private final AtomicLong listenDrops = new AtomicLong();
   private final Map<Sysctl, AtomicReference<Double>> sysctlValue = new EnumMap<>(Sysctl.class);
   private final Map<Sysctl, AtomicReference<Double>> sysctlApplied = new EnumMap<>(Sysctl.class);
+  /** Per pod (namespace/name): TIME_WAIT sockets and the hottest destination's pressure. */
+  private final Map<String, PodGauges> podGauges = new HashMap<>();
   private final Counter drift;
   private final Counter reportFailures;
   private final Tags tags;
@@ -76,6 +84,46 @@ public final class AgentMetrics {
         .set(numeric(sysctl, actual));
     sysctlApplied.computeIfAbsent(sysctl, s -> register("tcptuning.sysctl.applied", s, "1 when the policy's value is in place, else 0"))
         .set(state == SysctlState.Applied || state == SysctlState.Unchanged || state == SysctlState.Drifted ? 1.0 : 0.0);
+  }
+
+  private record PodGauges(AtomicLong timeWait, AtomicReference<Double> maxDestinationPressure, List<Meter> meters) {}
+
+  /**
+   * The pods of this node that hold TIME_WAIT sockets, as the last census found them: a series
+   * pair per pod, tagged {@code namespace} and {@code pod}; a pod that went away or dropped to zero
+   * loses its series, so there are never more than the node's pods.
+   */
+  public synchronized void pods(List<PodPressure> pods) {
+    Set<String> now = new HashSet<>();
+    for (PodPressure p : pods) {
+      if (p.getTimeWait() <= 0 || p.getPod() == null) {
+        continue;
+      }
+      now.add(p.getPod());
+      PodGauges g = podGauges.computeIfAbsent(p.getPod(), this::registerPod);
+      g.timeWait().set(p.getTimeWait());
+      g.maxDestinationPressure().set(p.getMaxDestinationPressure());
+    }
+    for (var it = podGauges.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (!now.contains(e.getKey())) {
+        e.getValue().meters().forEach(registry::remove);
+        it.remove();
+      }
+    }
+  }
+
+  private PodGauges registerPod(String shown) {
+    int slash = shown.indexOf('/');
+    Tags podTags = tags.and("namespace", shown.substring(0, Math.max(0, slash)), "pod", shown.substring(slash + 1));
+    AtomicLong tw = new AtomicLong();
+    AtomicReference<Double> maxDest = new AtomicReference<>(0.0);
+    Meter a = Gauge.builder("tcptuning.pod.time.wait.sockets", tw, AtomicLong::get)
+        .description("TIME_WAIT sockets in a pod's network namespace (pods of this node with any)").tags(podTags).register(registry);
+    Meter b = Gauge.builder("tcptuning.pod.max.destination.pressure", maxDest, AtomicReference::get)
+        .description("Sockets holding an ephemeral port to the pod's hottest destination / its range size; 1 = errno 99")
+        .tags(podTags).register(registry);
+    return new PodGauges(tw, maxDest, List.of(a, b));
   }
 
   public void driftCorrected() {

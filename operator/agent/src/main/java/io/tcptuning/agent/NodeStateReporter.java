@@ -80,7 +80,8 @@ public final class NodeStateReporter implements AutoCloseable {
     return serialization;
   }
 
-  private synchronized KubernetesClient client() {
+  /** The agent's one client, created on first use (the pod informers share it). */
+  public synchronized KubernetesClient client() {
     if (client == null) {
       client = clientFactory.get();
     }

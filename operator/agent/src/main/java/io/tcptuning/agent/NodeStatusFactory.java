@@ -2,7 +2,9 @@ package io.tcptuning.agent;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.tcptuning.api.v1alpha1.Conditions;
+import io.tcptuning.agent.pods.PodNamespaces;
 import io.tcptuning.api.v1alpha1.Mode;
+import io.tcptuning.api.v1alpha1.PodPressure;
 import io.tcptuning.api.v1alpha1.NodePhase;
 import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
@@ -145,6 +147,9 @@ public final class NodeStatusFactory {
         || !Objects.equals(last.getConditions(), next.getConditions())) {
       return true;
     }
+    if (podsMateriallyDifferent(last, next)) {
+      return true;
+    }
     TimeWait a = last.getTimeWait();
     TimeWait b = next.getTimeWait();
     if (a == null || b == null) {
@@ -153,5 +158,39 @@ public final class NodeStatusFactory {
     return Math.abs(a.getPressure() - b.getPressure()) >= PRESSURE_STEP
         || Math.abs(a.getMaxDestinationPressure() - b.getMaxDestinationPressure()) >= PRESSURE_STEP
         || a.getPortRangeSize() != b.getPortRangeSize();
+  }
+
+  /**
+   * The pod figures, with the node's thresholds: how the selected pods' tuning went (counts and
+   * refusals) is news; so is the worst pod changing or its pressure moving by {@value
+   * #PRESSURE_STEP} or more, but only where it matters (at or above that step). Pods coming and
+   * going, the number of namespaces and the rest of the top list wait for the heartbeat.
+   */
+  static boolean podsMateriallyDifferent(TcpTuningNodeStateStatus last, TcpTuningNodeStateStatus next) {
+    if (!Objects.equals(last.getPods(), next.getPods()) || !Objects.equals(last.getPodRefusals(), next.getPodRefusals())) {
+      return true;
+    }
+    PodPressure a = last.getWorstPod();
+    PodPressure b = next.getWorstPod();
+    double pa = a == null ? 0 : a.getMaxDestinationPressure();
+    double pb = b == null ? 0 : b.getMaxDestinationPressure();
+    if (Math.abs(pa - pb) >= PRESSURE_STEP) {
+      return true;
+    }
+    boolean sameWorst = a != null && b != null && Objects.equals(a.getPod(), b.getPod());
+    return !sameWorst && Math.max(pa, pb) >= PRESSURE_STEP;
+  }
+
+  /** Sets the pod figures of a report. */
+  public static TcpTuningNodeStateStatus withPods(TcpTuningNodeStateStatus s, PodNamespaces.Report pods) {
+    if (pods == null) {
+      return s;
+    }
+    s.setNamespaces(pods.namespaces());
+    s.setTopPods(pods.top());
+    s.setWorstPod(pods.worst());
+    s.setPods(pods.counts());
+    s.setPodRefusals(pods.refusals());
+    return s;
   }
 }

@@ -69,4 +69,19 @@ class AgentMetricsTest {
     assertThat(lines.stream().filter(l -> l.startsWith("# TYPE ")).map(l -> l.split(" ")[2]).distinct().count())
         .isEqualTo(lines.stream().filter(l -> l.startsWith("# TYPE ")).count());
   }
+
+  @org.junit.jupiter.api.Test
+  void podSeriesExistOnlyForPodsWithTimeWaitAndGoWithThem() {
+    AgentMetrics m = new AgentMetrics("n", "p");
+    m.pods(java.util.List.of(NodeStatusFactoryTest.podPressure("apps/client-1", 1200, 0.25), NodeStatusFactoryTest.podPressure("apps/idle", 0, 0)));
+    String text = m.scrape();
+    assertThat(text).contains("tcptuning_pod_time_wait_sockets{namespace=\"apps\",node=\"n\",pod=\"client-1\",policy=\"p\"} 1200.0\n");
+    assertThat(text).contains("tcptuning_pod_max_destination_pressure{namespace=\"apps\",node=\"n\",pod=\"client-1\",policy=\"p\"} 0.25\n");
+    assertThat(text).doesNotContain("pod=\"idle\"");
+    m.pods(java.util.List.of(NodeStatusFactoryTest.podPressure("apps/client-2", 7, 0.01)));
+    text = m.scrape();
+    assertThat(text).doesNotContain("client-1").contains("pod=\"client-2\"");
+    m.pods(java.util.List.of());
+    assertThat(m.scrape()).doesNotContain("tcptuning_pod_time_wait_sockets{");
+  }
 }

@@ -2,6 +2,10 @@ package io.tcptuning.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tcptuning.agent.pods.PodNamespaces;
+import io.tcptuning.api.v1alpha1.PodCounts;
+import io.tcptuning.api.v1alpha1.PodPressure;
+import io.tcptuning.api.v1alpha1.PodRefusal;
 import io.tcptuning.api.v1alpha1.Conditions;
 import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.NodePhase;
@@ -115,5 +119,56 @@ class NodeStatusFactoryTest {
       assertThat(c.getMessage()).endsWith("net.ipv4.tcp_tw_reuse: changed by hand since apply: applied 1, now 2 (original 0)");
     });
     assertThat(NodeStatusFactory.materiallyDifferent(plain, s)).isTrue();
+  }
+
+  static PodPressure podPressure(String pod, long tw, double maxDest) {
+    var p = new PodPressure();
+    p.setPod(pod);
+    p.setTimeWait(tw);
+    p.setPortRangeSize(28232);
+    p.setPressure((double) tw / 28232);
+    p.setMaxDestinationPressure(maxDest);
+    return p;
+  }
+
+  static TcpTuningNodeStateStatus withPods(TcpTuningNodeStateStatus s, int namespaces, List<PodPressure> pods,
+      PodCounts counts, List<PodRefusal> refusals) {
+    return NodeStatusFactory.withPods(s, new PodNamespaces.Report(namespaces, pods, counts, refusals));
+  }
+
+  @Test
+  void podFiguresWriteOnlyWhenTheyMatter() {
+    var counts = new PodCounts(3, 3, 0, 0);
+    var base = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), null, T0), 5,
+        List.of(podPressure("apps/a", 500, 0.30), podPressure("apps/b", 20, 0.01)), counts, List.of());
+    assertThat(base.getWorstPod().getPod()).isEqualTo("apps/a");
+    assertThat(base.getTopPods()).hasSize(2);
+    assertThat(base.getNamespaces()).isEqualTo(5);
+    // Noise: socket counts, namespaces, the tail of the top list, a small pressure move.
+    var noise = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), base, T0.plusSeconds(15)), 9,
+        List.of(podPressure("apps/a", 600, 0.32), podPressure("apps/c", 40, 0.02)), counts, List.of());
+    assertThat(NodeStatusFactory.materiallyDifferent(base, noise)).isFalse();
+    // The worst pod's pressure moves by a step.
+    var hotter = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), base, T0.plusSeconds(15)), 5,
+        List.of(podPressure("apps/a", 900, 0.36)), counts, List.of());
+    assertThat(NodeStatusFactory.materiallyDifferent(base, hotter)).isTrue();
+    // Another pod becomes the worst at a pressure that matters.
+    var other = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), base, T0.plusSeconds(15)), 5,
+        List.of(podPressure("apps/b", 900, 0.31), podPressure("apps/a", 500, 0.30)), counts, List.of());
+    assertThat(NodeStatusFactory.materiallyDifferent(base, other)).isTrue();
+    // ... but not when every pod is nearly idle.
+    var idleA = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), null, T0), 5,
+        List.of(podPressure("apps/a", 5, 0.001)), counts, List.of());
+    var idleB = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), idleA, T0.plusSeconds(15)), 5,
+        List.of(podPressure("apps/b", 6, 0.002)), counts, List.of());
+    assertThat(NodeStatusFactory.materiallyDifferent(idleA, idleB)).isFalse();
+    // How the selected pods' tuning went is always news.
+    var failed = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), base, T0.plusSeconds(15)), 5,
+        List.of(podPressure("apps/a", 500, 0.30)), new PodCounts(3, 2, 0, 1), List.of());
+    assertThat(NodeStatusFactory.materiallyDifferent(base, failed)).isTrue();
+    var refused = withPods(build(NodePhase.Applied, tw(10, 0.01, 0.01), sysctls(SysctlState.Applied), base, T0.plusSeconds(15)), 5,
+        List.of(podPressure("apps/a", 500, 0.30)), counts,
+        List.of(new PodRefusal("apps/a", "net.ipv4.ip_local_port_range", "PodDeclaresSysctl", "m")));
+    assertThat(NodeStatusFactory.materiallyDifferent(base, refused)).isTrue();
   }
 }

@@ -42,12 +42,34 @@ public final class MockApiServer implements AutoCloseable {
    *     as a real API server does for a pod
    */
   public MockApiServer(boolean https) throws IOException {
-    this.dispatcher = new KubernetesCrudDispatcher(crdContexts());
+    this.dispatcher = new KubernetesCrudDispatcher(crdContexts()) {
+      @Override
+      public io.fabric8.mockwebserver.http.MockResponse handleGet(String path) {
+        return super.handleGet(withoutNodeNameSelector(path));
+      }
+
+      @Override
+      public io.fabric8.mockwebserver.http.MockResponse handleWatch(String path) {
+        return super.handleWatch(withoutNodeNameSelector(path));
+      }
+    };
     this.https = https;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       this.port = s.getLocalPort();
     }
     start();
+  }
+
+  private static final java.util.regex.Pattern NODE_NAME_SELECTOR = java.util.regex.Pattern.compile("fieldSelector=spec\\.nodeName(%3D|=)[^&]*&?");
+
+  /**
+   * The mock matches field selectors on metadata only and answers {@code spec.nodeName=X} with
+   * nothing; a real API server filters pods by node. Here the selector is dropped and every pod
+   * is returned, so what keeps other nodes' pods out is the agent's own check of spec.nodeName.
+   */
+  static String withoutNodeNameSelector(String path) {
+    String out = NODE_NAME_SELECTOR.matcher(path).replaceAll("");
+    return out.endsWith("?") || out.endsWith("&") ? out.substring(0, out.length() - 1) : out;
   }
 
   public synchronized void start() {

@@ -119,6 +119,12 @@ public final class AgentFootprintBench {
 
   static Result run(String java, List<String> flags, Path jar, TestNamespace ns, KubernetesClient client,
       TcpTuningPolicy policy, int windowSeconds) throws Exception {
+    return run(java, flags, jar, ns, client, policy, windowSeconds, Map.of());
+  }
+
+  /** As above, with variables that override the agent's environment (another TCPTUNE_POLICY_SPEC, say). */
+  static Result run(String java, List<String> flags, Path jar, TestNamespace ns, KubernetesClient client,
+      TcpTuningPolicy policy, int windowSeconds, Map<String, String> envOverrides) throws Exception {
     client.resources(TcpTuningNodeState.class).withName(NODE).delete();
     while (client.resources(TcpTuningNodeState.class).withName(NODE).get() != null) {
       Thread.sleep(20);
@@ -145,6 +151,7 @@ public final class AgentFootprintBench {
         "NODE_NAME", NODE, "TCPTUNE_POLICY_NAME", policy.getMetadata().getName(),
         "TCPTUNE_POLICY_SPEC", AgentDaemonSetFactory.agentSpecJson(policy.getSpec()), "TCPTUNE_STATE_DIR", state.toString(),
         "TCPTUNE_AGENT_PORT", Integer.toString(freePort()), "TCPTUNE_NETNS", ns.path().toString()));
+    pb.environment().putAll(envOverrides);
     api.takeRequests();
     long t0 = System.nanoTime();
     Process p = pb.start();

@@ -384,6 +384,38 @@ public final class OriginalsJournal {
     }
   }
 
+  /**
+   * Removes the journal, its lock file and the state directory itself, and forgets this
+   * directory's in-process lock: for a directory kept for one pod's network namespace once that
+   * namespace is gone (nothing is left to restore). The directory must hold nothing else; a
+   * directory that still does is left in place.
+   */
+  public void discard() throws IOException {
+    ReentrantLock local = IN_PROCESS.computeIfAbsent(dir, d -> new ReentrantLock());
+    local.lock();
+    try {
+      delete();
+      removeStaleTemporaries0();
+      Files.deleteIfExists(dir.resolve(LOCK_NAME));
+      try {
+        Files.deleteIfExists(dir);
+      } catch (java.nio.file.DirectoryNotEmptyException e) {
+        return; // someone put something else there: not ours to remove
+      }
+      IN_PROCESS.remove(dir, local);
+    } finally {
+      local.unlock();
+    }
+  }
+
+  private void removeStaleTemporaries0() throws IOException {
+    try {
+      removeStaleTemporaries();
+    } catch (NoSuchFileException e) {
+      // no directory: nothing to remove
+    }
+  }
+
   private void fsyncDirectory() throws IOException {
     // Makes the rename or unlink itself durable, not only the file's content.
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {

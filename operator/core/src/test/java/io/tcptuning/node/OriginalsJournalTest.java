@@ -70,6 +70,25 @@ class OriginalsJournalTest {
   }
 
   @Test
+  void discardRemovesJournalLockAndDirectoryButNothingItDoesNotKnow() throws IOException {
+    Path podDir = dir.resolve("pods").resolve("uid_1");
+    var journal = new OriginalsJournal(podDir);
+    try (var lock = journal.lock()) {
+      journal.store(HIGH_CHURN);
+    }
+    journal.discard();
+    assertThat(podDir).doesNotExist();
+    journal.discard(); // idempotent: nothing there
+
+    var other = new OriginalsJournal(dir.resolve("pods").resolve("uid_2"));
+    other.store(HIGH_CHURN);
+    Files.writeString(other.stateDir().resolve("not-ours"), "x");
+    other.discard();
+    assertThat(other.file()).doesNotExist();
+    assertThat(other.stateDir().resolve("not-ours")).exists();
+  }
+
+  @Test
   void everyTruncationIsDetected() throws IOException {
     var journal = new OriginalsJournal(dir);
     journal.store(HIGH_CHURN);
