@@ -518,7 +518,7 @@ public final class Agent implements AutoCloseable {
         last.shutdownNow();
       }
     } else if (verdict != null) {
-      shutdownSummary = leftBehind(lettingGo, phase, detail);
+      shutdownSummary = leftBehind(lettingGo, phase, detail, changedByHand.size());
       LOG.info("policy={} node={} shutting down ({}); {}", config.policyName(), config.nodeName(), verdict, shutdownSummary);
     }
     nodePods.close();
@@ -542,13 +542,18 @@ public final class Agent implements AutoCloseable {
    * the state this run got to. Pure.
    *
    * @param gaveBack this run already tried to give the node back (the policy let go of it)
+   * @param leftByHand sysctls the give-back left alone because someone changed them by hand
    */
-  static String leftBehind(boolean gaveBack, NodePhase phase, String detail) {
+  static String leftBehind(boolean gaveBack, NodePhase phase, String detail, int leftByHand) {
     String why = detail == null || detail.isBlank() ? "" : " (" + detail + ")";
     if (gaveBack) {
-      return phase == NodePhase.Reverted
+      if (phase != NodePhase.Reverted) {
+        return "giving the node back failed earlier" + why + "; the node is left as it is";
+      }
+      return leftByHand == 0
           ? "the node was already given back to its original values"
-          : "giving the node back failed earlier" + why + "; the node is left as it is";
+          : "the node was already given back to its original values, except " + leftByHand
+              + " sysctl(s) changed by hand since apply, left as they are";
     }
     if (phase == null) {
       return "the node is left as it is";
