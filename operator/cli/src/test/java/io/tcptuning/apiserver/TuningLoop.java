@@ -64,6 +64,8 @@ final class TuningLoop implements AutoCloseable {
     final Path stateDir;
     Process agent;
     Path agentLog;
+    /** The agent's HTTP port (metrics, health) while one runs. */
+    int agentPort;
     String podName;
     int agentStarts;
 
@@ -219,7 +221,8 @@ final class TuningLoop implements AutoCloseable {
         });
     env.put(AgentContract.NODE_NAME, node.name);
     env.put(AgentContract.NETNS, node.ns.path().toString());
-    env.put(AgentContract.PORT, Integer.toString(freePort()));
+    node.agentPort = freePort();
+    env.put(AgentContract.PORT, Integer.toString(node.agentPort));
     env.put(AgentContract.STATE_DIR, node.stateDir.toString());
     env.putAll(apiEnvironment(token));
 
