@@ -337,13 +337,13 @@ class LeastPrivilegeApiServerTest {
       operatorClient.close();
     }
 
-    List<Map<String, Object>> mine = API.auditEvents().stream().filter(e -> OPERATOR.equals(effectiveUser(e))).toList();
+    List<Map<String, Object>> mine = API.auditEvents().stream().filter(e -> OPERATOR.equals(RealApiServer.auditUser(e))).toList();
     assertThat(mine).as("audit events of the operator's service account").hasSizeGreaterThan(20);
     // fabric8's LeaseLock renews with PATCH, which the chart's Role did not grant at first.
-    assertThat(mine.stream().filter(e -> "leases".equals(objectRef(e, "resource")) && "patch".equals(e.get("verb")) && Objects.equals(200, code(e))))
+    assertThat(mine.stream().filter(e -> "leases".equals(RealApiServer.auditObjectRef(e, "resource")) && "patch".equals(e.get("verb")) && Objects.equals(200, RealApiServer.auditCode(e))))
         .as("lease renewals").isNotEmpty();
-    assertThat(mine.stream().filter(e -> "events".equals(objectRef(e, "resource")) && "create".equals(e.get("verb")))).as("Events recorded").isNotEmpty();
-    List<String> forbidden = mine.stream().filter(e -> Objects.equals(403, code(e)))
+    assertThat(mine.stream().filter(e -> "events".equals(RealApiServer.auditObjectRef(e, "resource")) && "create".equals(e.get("verb")))).as("Events recorded").isNotEmpty();
+    List<String> forbidden = mine.stream().filter(e -> Objects.equals(403, RealApiServer.auditCode(e)))
         .map(e -> e.get("verb") + " " + e.get("requestURI")).distinct().toList();
     assertThat(forbidden).as("requests of the operator refused since " + start).isEmpty();
   }
@@ -367,20 +367,5 @@ class LeastPrivilegeApiServerTest {
         .filter(e -> AgentContract.POLICY_GENERATION.equals(e.getName()))
         .map(e -> e.getValue())
         .findFirst().orElse(null);
-  }
-
-  /** The identity a request ran as: the impersonated user where there is one. */
-  private static String effectiveUser(Map<String, Object> event) {
-    Object impersonated = event.get("impersonatedUser");
-    Object user = impersonated != null ? impersonated : event.get("user");
-    return user instanceof Map<?, ?> m ? (String) m.get("username") : null;
-  }
-
-  private static Object objectRef(Map<String, Object> event, String field) {
-    return event.get("objectRef") instanceof Map<?, ?> m ? m.get(field) : null;
-  }
-
-  private static Object code(Map<String, Object> event) {
-    return event.get("responseStatus") instanceof Map<?, ?> m && m.get("code") instanceof Number n ? n.intValue() : null;
   }
 }

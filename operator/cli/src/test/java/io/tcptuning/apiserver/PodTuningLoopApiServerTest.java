@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -299,12 +300,12 @@ class PodTuningLoopApiServerTest {
     assertThat(log).as("no error and no Java exception name in the agent's log").doesNotContain(" ERROR ").doesNotContain("Exception:");
 
     // 6. What the agent asked the server for pods: only its node's, by field selector, and never refused.
-    List<Map<String, Object>> agentEvents = API.auditEvents().stream().filter(e -> AGENT_USER.equals(user(e))).toList();
-    List<Map<String, Object>> podRequests = agentEvents.stream().filter(e -> "pods".equals(resource(e))).toList();
+    List<Map<String, Object>> agentEvents = API.auditEvents().stream().filter(e -> AGENT_USER.equals(RealApiServer.auditUser(e))).toList();
+    List<Map<String, Object>> podRequests = agentEvents.stream().filter(e -> "pods".equals(RealApiServer.auditObjectRef(e, "resource"))).toList();
     assertThat(podRequests).extracting(e -> e.get("verb")).contains("list", "watch").containsOnly("list", "watch");
     assertThat(podRequests).extracting(e -> fieldSelector(e)).as("field selectors of the agent's pod requests").containsOnly("spec.nodeName=" + NODE);
-    assertThat(agentEvents.stream().filter(e -> "namespaces".equals(resource(e))).map(e -> e.get("verb"))).contains("list", "watch");
-    assertThat(agentEvents).filteredOn(e -> code(e) == 403).as("requests of the agent the server refused").isEmpty();
+    assertThat(agentEvents.stream().filter(e -> "namespaces".equals(RealApiServer.auditObjectRef(e, "resource"))).map(e -> e.get("verb"))).contains("list", "watch");
+    assertThat(agentEvents).filteredOn(e -> Objects.equals(403, RealApiServer.auditCode(e))).as("requests of the agent the server refused").isEmpty();
     System.out.printf("pods tuned %d ms after the test began; 10,000 TIME_WAIT made in %d ms; whole test %d ms%n",
         (tunedAt - t0) / 1_000_000, twMs, (System.nanoTime() - t0) / 1_000_000);
   }
@@ -321,22 +322,6 @@ class PodTuningLoopApiServerTest {
     }
     String row = lines[1] + " ".repeat(Math.max(0, lines[0].length() - lines[1].length()));
     return (end < 0 || end >= lines[0].length() ? row.substring(start) : row.substring(start, end)).strip();
-  }
-
-  @SuppressWarnings("unchecked")
-  private static String user(Map<String, Object> event) {
-    return (String) ((Map<String, Object>) event.getOrDefault("user", Map.of())).get("username");
-  }
-
-  @SuppressWarnings("unchecked")
-  private static String resource(Map<String, Object> event) {
-    return (String) ((Map<String, Object>) event.getOrDefault("objectRef", Map.of())).get("resource");
-  }
-
-  @SuppressWarnings("unchecked")
-  private static int code(Map<String, Object> event) {
-    Object c = ((Map<String, Object>) event.getOrDefault("responseStatus", Map.of())).get("code");
-    return c == null ? 0 : ((Number) c).intValue();
   }
 
   private static String fieldSelector(Map<String, Object> event) {

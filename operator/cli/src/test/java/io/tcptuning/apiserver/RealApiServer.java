@@ -398,6 +398,23 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
     }
   }
 
+  /** The user an audited request acted as: the impersonated one when there is one. */
+  public static String auditUser(Map<String, Object> event) {
+    Object impersonated = event.get("impersonatedUser");
+    Object user = impersonated != null ? impersonated : event.get("user");
+    return user instanceof Map<?, ?> m ? (String) m.get("username") : null;
+  }
+
+  /** A field of an audited request's objectRef ({@code resource}, {@code name}, ...), or null. */
+  public static Object auditObjectRef(Map<String, Object> event, String field) {
+    return event.get("objectRef") instanceof Map<?, ?> m ? m.get(field) : null;
+  }
+
+  /** The HTTP status an audited request got, or null when the event has none (yet). */
+  public static Integer auditCode(Map<String, Object> event) {
+    return event.get("responseStatus") instanceof Map<?, ?> m && m.get("code") instanceof Number n ? n.intValue() : null;
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Object> jsonObject(String json) {
     return Serialization.unmarshal(json, Map.class);
