@@ -52,9 +52,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Each Pod the server created gets a {@link TestPod}: a named network namespace with a process in
  * a real pod cgroup carrying that Pod's UID, as the server returned it. One Pod with the selected
  * labels is bound to another node, and its stand-in runs on this machine all the same, with more
- * TIME_WAIT than any other: the agent sees its namespace and its UID, and only the API (which
- * never gives the agent that pod) keeps it from being measured as a pod, reported or tuned. The
- * server's audit log shows that every pod request of the agent carried its node's field selector.
+ * TIME_WAIT than any other: the agent sees its namespace and its UID, and only the pod list (in
+ * which the server, by the field selector, never gives the agent that pod) keeps it from being
+ * measured as a pod, reported or tuned. NodePods checks spec.nodeName again on what it receives,
+ * so the server's audit log is what shows that the field selector itself did the work: every pod
+ * request of the agent carried {@code spec.nodeName=<its node>}.
  */
 @Timeout(180)
 class PodTuningLoopApiServerTest {
