@@ -261,6 +261,8 @@ public final class Agent implements AutoCloseable {
         LOG.info("policy={} node={} applied {} {}->{}", config.policyName(), config.nodeName(), o.sysctl().dottedName(), o.before(), o.after());
       } else if (o.status() == SysctlOutcome.Status.Refused) {
         LOG.warn("policy={} node={} refused {}={}: {}", config.policyName(), config.nodeName(), o.sysctl().dottedName(), o.target(), o.message());
+      } else if (o.status() == SysctlOutcome.Status.RolledBack) {
+        LOG.info("policy={} node={} rolled back {} to {}", config.policyName(), config.nodeName(), o.sysctl().dottedName(), o.after());
       }
     }
     result.plan().warnings().forEach(w -> LOG.warn("policy={} node={} {}", config.policyName(), config.nodeName(), w));
@@ -280,8 +282,11 @@ public final class Agent implements AutoCloseable {
     RevertResult r = applier.revert(config.policyName());
     LOG.info("policy={} node={} {}: revert {} ({})", config.policyName(), config.nodeName(), why, r.outcome(), r.message());
     for (SysctlOutcome o : r.sysctls()) {
-      if (o.status() == SysctlOutcome.Status.ChangedByHand) {
-        LOG.warn("policy={} node={} left {} alone: {}", config.policyName(), config.nodeName(), o.sysctl().dottedName(), o.message());
+      switch (o.status()) {
+        case Restored -> LOG.info("policy={} node={} restored {} {}->{}", config.policyName(), config.nodeName(), o.sysctl().dottedName(), o.before(), o.after());
+        case ChangedByHand -> LOG.warn("policy={} node={} left {} alone: {}", config.policyName(), config.nodeName(), o.sysctl().dottedName(), o.message());
+        case Missing, Failed -> LOG.warn("policy={} node={} could not restore {}: {}", config.policyName(), config.nodeName(), o.sysctl().dottedName(), o.message());
+        default -> { }
       }
     }
     sysctlLines = List.of();

@@ -61,7 +61,6 @@ public final class ApplyCommand implements Callable<Integer> {
     if (policy.getSpec().effectiveMode() == Mode.DryRun) {
       return netns.run(errors, ns -> PlanCommand.planAndPrint(spec, json, policy, ns, errors, true));
     }
-    quietApplierLog();
     return netns.run(errors, ns -> apply(policy, ns, errors));
   }
 
@@ -95,16 +94,5 @@ public final class ApplyCommand implements Callable<Integer> {
     }
     out.flush();
     return result.succeeded() ? 0 : Main.EXIT_FAILED;
-  }
-
-  /**
-   * The command prints every outcome itself, failures and rollbacks included; the applier's log
-   * would repeat them on stderr as timestamped WARN and ERROR lines.
-   */
-  static void quietApplierLog() {
-    String key = "org.slf4j.simpleLogger.log." + SysctlApplier.class.getName();
-    if (System.getProperty(key) == null) {
-      System.setProperty(key, "off");
-    }
   }
 }

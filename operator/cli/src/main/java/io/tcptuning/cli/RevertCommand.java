@@ -66,7 +66,6 @@ public final class RevertCommand implements Callable<Integer> {
         return errors.fail(Main.EXIT_FAILED, gone.get());
       }
     }
-    ApplyCommand.quietApplierLog();
     return netns.run(errors, ns -> revert(ns, errors));
   }
 

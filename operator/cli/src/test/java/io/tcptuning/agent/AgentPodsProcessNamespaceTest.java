@@ -177,6 +177,11 @@ class AgentPodsProcessNamespaceTest {
       assertThat(agent.waitFor(30, TimeUnit.SECONDS)).as("agent exits on SIGTERM").isTrue();
       String out = Files.readString(log);
       assertThat(out).contains("pod=apps/client-1 applied net.ipv4.tcp_tw_reuse 0->1");
+      // One line per write, naming where it happened: the shared applier does not repeat it without the pod.
+      assertThat(out.lines().filter(l -> l.contains("applied net.ipv4.tcp_tw_reuse 0->1")))
+          .as("each write logged once, with its node (and pod)")
+          .allMatch(l -> l.contains(" node=")).hasSizeGreaterThanOrEqualTo(2);
+      assertThat(out.lines().filter(l -> l.contains("pod=apps/client-1 applied net.ipv4.tcp_tw_reuse"))).hasSize(1);
       assertThat(out).contains("pod=apps/client-own-range net:[" + declares.inode() + "] the namespace is gone");
       assertThat(out).as("no error and no Java exception name in the agent's log").doesNotContain(" ERROR ").doesNotContain("Exception:");
       assertThat(node.sysctls()).isEqualTo(nodeBefore);

@@ -27,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * write, writes, reads back, and on any failure rolls back everything the run wrote. Also gives
  * sysctls back: those a policy no longer sets, everything on a handover to another policy, and
  * everything on revert. Every apply and revert holds the journal lock.
+ *
+ * <p>It logs at debug level only: every outcome is in the {@link ApplyResult} or {@link
+ * RevertResult} it returns, and its callers (the CLI's commands, the agent for its node and for
+ * each pod) report them with the context they know (node, pod), once.
  */
 public final class SysctlApplier {
   private static final Logger LOG = LoggerFactory.getLogger(SysctlApplier.class);
@@ -118,7 +122,7 @@ public final class SysctlApplier {
           persisting = true;
           String writer = persist.map(PersistedSysctls.Target::writer).orElse("tcptune");
           PersistedSysctls.write(persistFile.get(), PersistedSysctls.render(policy, inPlace, writer, java.time.Instant.now()));
-          LOG.info("policy={} persisted {} sysctl(s) in {}", policy, inPlace.size(), persistFile.get());
+          LOG.debug("policy={} persisted {} sysctl(s) in {}", policy, inPlace.size(), persistFile.get());
         }
         Optional<Path> removed = Optional.empty();
         if (stalePersisted.isPresent() && !stalePersisted.equals(persistFile) && PersistedSysctls.remove(stalePersisted.get())) {
@@ -145,7 +149,7 @@ public final class SysctlApplier {
       Optional<String> previousOwner,
       String failure) {
     String policy = run.policy;
-    LOG.warn("policy={} apply failed: {}; rolling back what this run wrote", policy, failure);
+    LOG.debug("policy={} apply failed: {}; rolling back what this run wrote", policy, failure);
     boolean clean = run.rollBack();
     String summary = failure + "; " + (!clean ? "ROLLBACK INCOMPLETE, see the sysctls marked Failed"
         : run.changedAny() ? "rolled back everything this run wrote" : "nothing was changed");
@@ -331,14 +335,14 @@ public final class SysctlApplier {
       if (was == null) {
         givenBack.put(s, new SysctlOutcome(s, null, original, null, Status.Missing, "Unsupported",
             s.dottedName() + " no longer exists here; nothing to give back"));
-        LOG.warn("policy={} cannot restore {}: the file no longer exists ({})", policy, s.dottedName(), why);
+        LOG.debug("policy={} cannot restore {}: the file no longer exists ({})", policy, s.dottedName(), why);
         return;
       }
       if (!force && applied != null && !s.sameValue(was, applied) && !s.sameValue(was, original)) {
         givenBack.put(s, new SysctlOutcome(s, was, original, was, Status.ChangedByHand, "ChangedByHand",
             "changed by hand since apply: applied " + show(applied) + ", now " + show(was) + " (original " + show(original) + ")"));
         leftAlone.add(s);
-        LOG.warn("policy={} left {} alone: applied {}, now {} (changed by hand since apply; original {}) ({})",
+        LOG.debug("policy={} left {} alone: applied {}, now {} (changed by hand since apply; original {}) ({})",
             policy, s.dottedName(), show(applied), show(was), show(original), why);
         return;
       }
@@ -349,7 +353,7 @@ public final class SysctlApplier {
         throw e;
       }
       givenBack.put(s, new SysctlOutcome(s, was, original, original, Status.Restored, "Restored", why));
-      LOG.info("policy={} restored {} {}->{} ({})", policy, s.dottedName(), show(was), show(original), why);
+      LOG.debug("policy={} restored {} {}->{} ({})", policy, s.dottedName(), show(was), show(original), why);
     }
 
     void change(Sysctl s, String current, String desired) throws WriteFailed {
@@ -360,7 +364,7 @@ public final class SysctlApplier {
         throw e;
       }
       changed.put(s, new SysctlOutcome(s, current, desired, desired, Status.Applied, "Applied", current + " -> " + desired));
-      LOG.info("policy={} applied {} {}->{}", policy, s.dottedName(), show(current), show(desired));
+      LOG.debug("policy={} applied {} {}->{}", policy, s.dottedName(), show(current), show(desired));
     }
 
     private void write(Sysctl s, String value) throws WriteFailed {
@@ -403,7 +407,7 @@ public final class SysctlApplier {
           if (s.sameValue(value, sysctls.read(s).orElse(null))) {
             ok = true;
             result = "unchanged, still " + value;
-            LOG.info("policy={} {} is unchanged: nothing to roll back", policy, s.dottedName());
+            LOG.debug("policy={} {} is unchanged: nothing to roll back", policy, s.dottedName());
           } else {
             changedAny = true;
             sysctls.write(s, value);
@@ -411,7 +415,7 @@ public final class SysctlApplier {
             ok = s.sameValue(value, readBack);
             result = ok ? "rolled back to " + value : "rollback wrote " + value + " but read back " + readBack;
             if (ok) {
-              LOG.info("policy={} rolled back {} to {}", policy, s.dottedName(), show(value));
+              LOG.debug("policy={} rolled back {} to {}", policy, s.dottedName(), show(value));
             }
           }
         } catch (IOException | RuntimeException e) {

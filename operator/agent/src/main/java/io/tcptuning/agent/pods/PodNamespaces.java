@@ -604,6 +604,8 @@ public final class PodNamespaces implements AutoCloseable {
           if (o.status() == SysctlOutcome.Status.Restored) {
             LOG.info("policy={} node={} pod={} restored {} {}->{} ({})", policy, node, t.shown(), o.sysctl().dottedName(),
                 show(o.before()), show(o.after()), why);
+          } else if (o.status() == SysctlOutcome.Status.ChangedByHand) {
+            LOG.warn("policy={} node={} pod={} left {} alone: {}", policy, node, t.shown(), o.sysctl().dottedName(), o.message());
           }
         }
         if (!r.succeeded()) {
