@@ -59,7 +59,7 @@ for ((i = 0; i < COUNT; i++)); do
   ip netns exec "$ns" sleep 3600 &   # the "pod": a process in it, for cAdvisor's /proc/<pid>/net/tcp
   PIDS+=($!)
 done
-"${BENCH[@]}" --prefix "$PREFIX" --count "$COUNT" --per-namespace "$PER" --runs 2 --warmups 0 --label "shared TCP hash tables (the default)"
+"${BENCH[@]}" --prefix "$PREFIX" --count "$COUNT" --per-namespace "$PER" --runs 2 --warmups 0 --pass-warmups 0 --label "shared TCP hash tables (the default)"
 for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 wait 2>/dev/null || true
 PIDS=()

@@ -41,7 +41,10 @@ import java.util.concurrent.TimeUnit;
  * Every method must count exactly the sockets made; sockstat before and after says whether any
  * expired meanwhile (TIME_WAIT lasts 60 s).
  *
- * <pre>NetnsCensusBench (--prefix NAME | --pids-file FILE) --count N --per-namespace M [--runs R] [--warmups W] [--label TEXT]</pre>
+ * <pre>NetnsCensusBench (--prefix NAME | --pids-file FILE) --count N --per-namespace M [--runs R] [--warmups W] [--pass-warmups P] [--label TEXT]</pre>
+ *
+ * {@code --warmups}: rounds of every timed method before the measured runs; {@code
+ * --pass-warmups}: further in-process passes alone (default 5).
  *
  * {@code --prefix}: namespaces made with {@code ip netns add NAME-i}, each with a process in it.
  * {@code --pids-file}: namespaces held by the processes listed (one PID a line), for namespaces
@@ -59,6 +62,7 @@ public final class NetnsCensusBench {
     int perNamespace = 2000;
     int runs = 5;
     int warmups = 1;
+    int passWarmups = 5;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--prefix" -> prefix = args[++i];
@@ -68,6 +72,7 @@ public final class NetnsCensusBench {
         case "--per-namespace" -> perNamespace = Integer.parseInt(args[++i]);
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--warmups" -> warmups = Integer.parseInt(args[++i]);
+        case "--pass-warmups" -> passWarmups = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -104,6 +109,12 @@ public final class NetnsCensusBench {
         census.take(refs);
         procNetTcp(refs, perNamespace);
       }
+      // More in-process passes (a fifth of a second each), so that the JIT compiler has finished
+      // with the pass's code and its threads do not compete for the CPUs during the measured
+      // passes: an agent runs this code warm, every census interval for days.
+      for (int i = 0; i < passWarmups; i++) {
+        census.take(refs);
+      }
       // Interleaved, so that each method meets the same machine: the same sockets, the same
       // neighbours' load, and any socket that expires affects all of them alike.
       double[] inProcess = new double[runs];
@@ -111,12 +122,19 @@ public final class NetnsCensusBench {
       int ssRuns = 1;
       double[] ss = new double[ssRuns];
       var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      // The pass's own thread (the runner's worker), to the nanosecond: what the pass costs
+      // whatever else the machine runs; process CPU time adds the JVM's compiler and GC threads.
+      var threads = ManagementFactory.getThreadMXBean();
+      long worker = runner.run(refs.getFirst(), r -> Thread.currentThread().threadId());
+      double[] workerCpu = new double[runs];
       long cpuInPasses = 0;
       for (int i = 0; i < runs; i++) {
         long cpu = os.getProcessCpuTime();
+        long threadCpu = threads.getThreadCpuTime(worker);
         long s = System.nanoTime();
         AllNamespacesCensus.Pass p = census.take(refs);
         inProcess[i] = (System.nanoTime() - s) / 1e6;
+        workerCpu[i] = (threads.getThreadCpuTime(worker) - threadCpu) / 1e6;
         cpuInPasses += os.getProcessCpuTime() - cpu;
         check("in-process", p, refs, perNamespace);
         s = System.nanoTime();
@@ -170,6 +188,7 @@ public final class NetnsCensusBench {
       System.out.printf(Locale.ROOT, "in-process first pass of a fresh JVM: %.1f ms; warm passes min %.1f / max %.1f ms%n", firstMs, min(inProcess), max(inProcess));
       System.out.printf(Locale.ROOT, "in-process CPU per pass (process CPU time): %.1f ms, i.e. %.1f millicores at one pass per 15 s, %.1f at one per 1 s%n",
           cpuPerPassMs, cpuPerPassMs / 15, cpuPerPassMs);
+      System.out.printf(Locale.ROOT, "in-process CPU of the pass's thread: median %.1f ms, min %.1f ms%n", median(workerCpu), min(workerCpu));
       System.out.printf(Locale.ROOT, "NetnsScanner.scan(): %.2f ms over %d processes%n", scanMs, processes);
       System.out.printf(Locale.ROOT, "sockstat TIME_WAIT over the namespaces: %,d before, %,d after%s%n", before, after,
           before == after ? "" : "  UNSTABLE: sockets expired while measuring");

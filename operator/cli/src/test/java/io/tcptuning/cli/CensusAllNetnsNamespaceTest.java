@@ -106,6 +106,7 @@ class CensusAllNetnsNamespaceTest {
     assertThat(p.get("maxDestinationPressure").asDouble()).isEqualTo(0.3);
     assertThat(p.get("destinations").get(0).get("destination").asText()).isEqualTo("127.0.0.1:7001");
     assertThat(p.get("destinations").get(0).get("sockets").asLong()).isEqualTo(300);
+    assertThat(p.has("tcpExt")).as("the pass does not read TcpExt counters per namespace").isFalse();
 
     JsonNode i = item(items, statInode(idle.path().toString()));
     assertThat(i.get("pids").size()).isZero();

@@ -9,12 +9,18 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A netlink socket of the calling thread's network namespace (a socket belongs to the namespace
  * of the thread that creates it), for dump requests: the plumbing the sock_diag census and the
  * nftables NAT check share. One request at a time; replies land in one receive buffer and are
  * handed out in place, so a dump of 200,000 sockets creates no object per socket.
+ *
+ * <p>A socket works in a {@link Memory} (receive buffer, request, addresses): its own, freed
+ * when it closes, or one that a caller opening sockets one after another keeps (a census pass
+ * opens one in each namespace it visits, since a socket answers for the namespace it was opened
+ * in, but needs its 128 KiB of buffers only once).
  *
  * <p>Malformed replies (a length that is too short or runs past the datagram) end the dump with
  * an {@link IOException}; the walk always advances, and a kernel that never says DONE hits the
@@ -54,47 +60,133 @@ public final class NetlinkSocket implements AutoCloseable {
     void message(short type, MemorySegment buffer, long payloadOffset, int payloadLength) throws IOException;
   }
 
-  private final Arena arena = Arena.ofConfined();
-  private final MemorySegment capture = arena.allocate(Libc.CAPTURE_LAYOUT);
-  private final MemorySegment request = arena.allocate(MAX_REQUEST, 8);
-  private final MemorySegment kernel = arena.allocate(12, 4);
-  private final MemorySegment buffer = arena.allocate(RECV_BUFFER, 8);
+  /**
+   * The native memory a socket works in. {@link #reusable()} makes one for sockets opened one
+   * after the other, on any thread: a second socket cannot use it while the first is open, and
+   * the garbage collector frees it once nothing refers to it (so no socket can outlive it).
+   */
+  public static final class Memory {
+    private final Arena arena;
+    private final boolean ownedBySocket;
+    private final AtomicBoolean inUse = new AtomicBoolean();
+    final MemorySegment capture;
+    final MemorySegment request;
+    final MemorySegment payload;
+    final MemorySegment kernel;
+    final MemorySegment timeval;
+    final MemorySegment buffer;
+
+    private Memory(Arena arena, boolean ownedBySocket) {
+      this.arena = arena;
+      this.ownedBySocket = ownedBySocket;
+      this.capture = arena.allocate(Libc.CAPTURE_LAYOUT);
+      this.request = arena.allocate(MAX_REQUEST, 8);
+      this.payload = arena.allocate(MAX_REQUEST, 8);
+      this.kernel = arena.allocate(12, 4);
+      this.timeval = arena.allocate(16, 8);
+      this.buffer = arena.allocate(RECV_BUFFER, 8);
+    }
+
+    /** Memory for sockets opened one after the other (one at a time), freed by the garbage collector. */
+    public static Memory reusable() {
+      return new Memory(Arena.ofAuto(), false);
+    }
+
+    /** True while a socket is open on it. */
+    public boolean inUse() {
+      return inUse.get();
+    }
+
+    private void claim(String name) {
+      if (!inUse.compareAndSet(false, true)) {
+        throw new IllegalStateException("netlink memory is in use by another open socket; " + name + " needs its own");
+      }
+    }
+
+    private void release() {
+      inUse.set(false);
+      if (ownedBySocket) {
+        arena.close();
+      }
+    }
+  }
+
+  private final Memory memory;
+  private final MemorySegment capture;
+  private final MemorySegment request;
+  private final MemorySegment kernel;
+  private final MemorySegment buffer;
   private final int fd;
   private final String name;
   private int sequence;
+  private boolean closed;
 
-  private NetlinkSocket(int fd, String name) {
+  private NetlinkSocket(int fd, String name, Memory memory) {
     this.fd = fd;
     this.name = name;
+    this.memory = memory;
+    this.capture = memory.capture;
+    this.request = memory.request;
+    this.kernel = memory.kernel;
+    this.buffer = memory.buffer;
   }
 
   /**
-   * Opens a socket of netlink {@code protocol} in the calling thread's network namespace;
-   * {@code name} ("sock_diag", "nf_tables") is what error messages call it.
+   * Opens a socket of netlink {@code protocol} in the calling thread's network namespace, with
+   * memory of its own; {@code name} ("sock_diag", "nf_tables") is what error messages call it.
    *
    * @throws NetlinkException when the kernel refuses the socket (errno says why)
    */
   public static NetlinkSocket open(int protocol, String name) throws IOException {
-    try (Arena setup = Arena.ofConfined()) {
-      MemorySegment capture = setup.allocate(Libc.CAPTURE_LAYOUT);
-      int fd = (int) Libc.SOCKET.invokeExact(capture, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+    return open(protocol, name, new Memory(Arena.ofConfined(), true));
+  }
+
+  /**
+   * Opens a socket as {@link #open(int, String)} does, working in {@code memory} until it is
+   * closed.
+   *
+   * @throws IllegalStateException another socket is open on {@code memory}
+   */
+  public static NetlinkSocket open(int protocol, String name, Memory memory) throws IOException {
+    memory.claim(name);
+    int fd;
+    int errno = 0;
+    try {
+      fd = (int) Libc.SOCKET.invokeExact(memory.capture, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
       if (fd < 0) {
-        int errno = Libc.errno(capture);
-        throw new NetlinkException("socket(AF_NETLINK, " + name + ") failed", errno);
+        errno = Libc.errno(memory.capture);
       }
-      var socket = new NetlinkSocket(fd, name);
-      try {
-        socket.configure();
-      } catch (IOException | RuntimeException e) {
-        socket.close();
+    } catch (Throwable t) {
+      memory.release();
+      if (t instanceof RuntimeException e) {
         throw e;
       }
-      return socket;
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
+      if (t instanceof Error e) {
+        throw e;
+      }
       throw new IOException(name + " netlink socket setup failed", t);
     }
+    if (fd < 0) {
+      memory.release();
+      throw new NetlinkException("socket(AF_NETLINK, " + name + ") failed", errno);
+    }
+    // From here on the socket's close() releases the memory.
+    var socket = new NetlinkSocket(fd, name, memory);
+    try {
+      socket.configure();
+    } catch (IOException | RuntimeException | Error e) {
+      socket.close();
+      throw e;
+    }
+    return socket;
+  }
+
+  /**
+   * A zeroed scratch area of {@code size} bytes for a request's payload, in this socket's memory:
+   * fill it and pass it to {@link #dump}.
+   */
+  public MemorySegment payload(long size) {
+    return memory.payload.asSlice(0, size).fill((byte) 0);
   }
 
   private void configure() throws IOException {
@@ -107,7 +199,7 @@ public final class NetlinkSocket implements AutoCloseable {
         throw new NetlinkException("bind(" + name + " netlink) failed", Libc.errno(capture));
       }
       // A receive timeout so a misbehaving kernel cannot hang the agent's loops.
-      MemorySegment timeval = arena.allocate(16, 8);
+      MemorySegment timeval = memory.timeval;
       timeval.set(JAVA_LONG, 0, RECV_TIMEOUT_SECONDS);
       timeval.set(JAVA_LONG, 8, 0L);
       if ((int) Libc.SETSOCKOPT.invokeExact(capture, fd, SOL_SOCKET, SO_RCVTIMEO, timeval, 16) != 0) {
@@ -277,14 +369,19 @@ public final class NetlinkSocket implements AutoCloseable {
     }
   }
 
+  /** Closes the socket and hands its memory back (to the next socket, or freed when it was its own). */
   @Override
   public void close() {
+    if (closed) {
+      return; // a second close must not release memory that another socket may hold by now
+    }
+    closed = true;
     try {
       int ignored = (int) Libc.CLOSE.invokeExact(capture, fd);
     } catch (Throwable t) {
       // Nothing sensible to do about a failed close of a netlink socket.
     } finally {
-      arena.close();
+      memory.release();
     }
   }
 }

@@ -14,6 +14,7 @@ import io.tcptuning.domain.Sysctl;
 import io.tcptuning.domain.TuningRequest;
 import io.tcptuning.node.ApplyResult;
 import io.tcptuning.node.IoErrors;
+import io.tcptuning.node.NetlinkSocket;
 import io.tcptuning.node.OriginalsJournal;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.RevertResult;
@@ -161,7 +162,11 @@ public final class PodNamespaces implements AutoCloseable {
   private final PodJournals journals;
   private final NetnsScanner scanner;
   private final NetnsRunner runner;
-  private final TimeWaitCensus podCensus = TimeWaitCensus.forCurrentNamespace();
+  /**
+   * Pods' censuses, one namespace at a time on the runner's worker: their netlink sockets share
+   * one set of buffers, and the TcpExt counters, which no pod figure uses, are not read.
+   */
+  private final TimeWaitCensus podCensus = TimeWaitCensus.forCurrentNamespace().withoutTcpExt().withNetlinkMemory(NetlinkSocket.Memory.reusable());
   private final Map<Long, Tracked> byInode = new HashMap<>();
   /** True while this agent may write pods' namespaces (its policy wins the node and is not letting go). */
   private boolean tuning;

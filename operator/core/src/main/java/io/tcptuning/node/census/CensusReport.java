@@ -15,7 +15,8 @@ import java.util.Set;
  * @param topDestinations the busiest destinations by sockets, descending
  * @param destinationCount how many distinct destinations hold ephemeral ports
  * @param maxTwBuckets net.ipv4.tcp_max_tw_buckets, null if unreadable
- * @param tcpExt TCPTimeWaitOverflow, TWRecycled, ListenOverflows, ListenDrops (those present)
+ * @param tcpExt TCPTimeWaitOverflow, TWRecycled, ListenOverflows, ListenDrops (those present);
+ *     empty when the census skips them ({@link TimeWaitCensus#withoutTcpExt()})
  * @param listeningPorts local ports with a listening socket (either family)
  */
 public record CensusReport(

@@ -6,7 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import io.tcptuning.node.NetlinkException;
 import io.tcptuning.node.NetlinkSocket;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -50,17 +49,19 @@ final class NetlinkSockDiag implements AutoCloseable {
   private static final ValueLayout.OfLong BE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
   private final NetlinkSocket socket;
-  private final Arena arena = Arena.ofConfined();
-  private final MemorySegment request = arena.allocate(INET_DIAG_REQ_V2_LEN, 8);
-  private final MemorySegment compatRequest = arena.allocate(INET_DIAG_REQ_LEN, 8);
 
   private NetlinkSockDiag(NetlinkSocket socket) {
     this.socket = socket;
   }
 
-  /** Opens a sock_diag socket in the calling thread's network namespace. */
+  /** Opens a sock_diag socket in the calling thread's network namespace, with memory of its own. */
   static NetlinkSockDiag open() throws IOException {
     return new NetlinkSockDiag(NetlinkSocket.open(NetlinkSocket.NETLINK_SOCK_DIAG, "sock_diag"));
+  }
+
+  /** Opens a sock_diag socket in the calling thread's network namespace, working in {@code memory}. */
+  static NetlinkSockDiag open(NetlinkSocket.Memory memory) throws IOException {
+    return new NetlinkSockDiag(NetlinkSocket.open(NetlinkSocket.NETLINK_SOCK_DIAG, "sock_diag", memory));
   }
 
   /**
@@ -76,7 +77,7 @@ final class NetlinkSockDiag implements AutoCloseable {
     if (!compatRefused) {
       // struct inet_diag_req: the family is ignored by a dump (the kernel asks for AF_UNSPEC), the
       // sockid is zero (any), states at offset 52.
-      compatRequest.fill((byte) 0);
+      MemorySegment compatRequest = socket.payload(INET_DIAG_REQ_LEN);
       compatRequest.set(JAVA_BYTE, 0, (byte) AF_INET);
       compatRequest.set(JAVA_INT, 52, ALL_STATES);
       boolean[] counted = {false};
@@ -113,7 +114,7 @@ final class NetlinkSockDiag implements AutoCloseable {
   /** One dump request for {@code family} and the kernel-side {@code states} bitmask. */
   void dump(int family, int states, SocketTally tally) throws IOException {
     // struct inet_diag_req_v2: family, protocol, ext (none), pad, states, sockid (zero: any).
-    request.fill((byte) 0);
+    MemorySegment request = socket.payload(INET_DIAG_REQ_V2_LEN);
     request.set(JAVA_BYTE, 0, (byte) family);
     request.set(JAVA_BYTE, 1, (byte) IPPROTO_TCP);
     request.set(JAVA_INT, 4, states);
@@ -141,10 +142,6 @@ final class NetlinkSockDiag implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      socket.close();
-    } finally {
-      arena.close();
-    }
+    socket.close();
   }
 }

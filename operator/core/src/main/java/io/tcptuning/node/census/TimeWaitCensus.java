@@ -2,6 +2,7 @@ package io.tcptuning.node.census;
 
 import io.tcptuning.domain.PortRange;
 import io.tcptuning.domain.Sysctl;
+import io.tcptuning.node.NetlinkSocket;
 import io.tcptuning.node.ProcFiles;
 import io.tcptuning.node.ProcNet;
 import java.io.IOException;
@@ -35,11 +36,41 @@ public final class TimeWaitCensus {
 
   private final Path procRoot;
   private final Source source;
+  private final boolean readTcpExt;
+  /** Where each enumeration's netlink socket works; null: in memory of its own. */
+  private final NetlinkSocket.Memory netlinkMemory;
+  /** thread-self/net (or an older kernel's stand-in): the same path for every namespace, found once. */
+  private final Path netDir;
 
   /** Reads under {@code procRoot} (normally /proc); {@code source} picks the enumeration. */
   public TimeWaitCensus(Path procRoot, Source source) {
+    this(procRoot, source, true, null);
+  }
+
+  private TimeWaitCensus(Path procRoot, Source source, boolean readTcpExt, NetlinkSocket.Memory netlinkMemory) {
     this.procRoot = procRoot;
     this.source = source;
+    this.readTcpExt = readTcpExt;
+    this.netlinkMemory = netlinkMemory;
+    this.netDir = ProcNet.netDir(procRoot);
+  }
+
+  /**
+   * This census without the TcpExt counters ({@link CensusReport#tcpExt()} is empty): for the
+   * census of many namespaces, where nothing shows them and /proc/net/netstat, the largest file
+   * a census reads, cost as much as the other files together.
+   */
+  public TimeWaitCensus withoutTcpExt() {
+    return new TimeWaitCensus(procRoot, source, false, netlinkMemory);
+  }
+
+  /**
+   * This census with the netlink socket of each enumeration working in {@code memory}, one
+   * socket at a time: for a pass over many namespaces on one thread, which opens a socket in
+   * each but needs its buffers once.
+   */
+  public TimeWaitCensus withNetlinkMemory(NetlinkSocket.Memory memory) {
+    return new TimeWaitCensus(procRoot, source, readTcpExt, memory);
   }
 
   public static TimeWaitCensus forCurrentNamespace() {
@@ -90,7 +121,7 @@ public final class TimeWaitCensus {
   private Enumeration enumerate(PortRange range) {
     if (source != Source.PROC) {
       SocketTally tally = new SocketTally(range);
-      try (NetlinkSockDiag diag = NetlinkSockDiag.open()) {
+      try (NetlinkSockDiag diag = netlinkMemory == null ? NetlinkSockDiag.open() : NetlinkSockDiag.open(netlinkMemory)) {
         diag.collect(tally);
         return new Enumeration("netlink", tally);
       } catch (IOException | RuntimeException | LinkageError e) {
@@ -126,7 +157,7 @@ public final class TimeWaitCensus {
   }
 
   private Path netDir() {
-    return ProcNet.netDir(procRoot);
+    return netDir;
   }
 
   private PortRange portRange() {
@@ -148,6 +179,9 @@ public final class TimeWaitCensus {
   }
 
   private Map<String, Long> tcpExt() {
+    if (!readTcpExt) {
+      return Map.of();
+    }
     try {
       return NetstatCounters.read(ProcFiles.read(netDir().resolve("netstat")), "TcpExt", NetstatCounters.CENSUS_TCP_EXT);
     } catch (IOException e) {

@@ -84,6 +84,96 @@ class AllNamespacesCensusNamespaceTest {
     }
   }
 
+  /**
+   * The netlink sockets of a pass, one per namespace, share one receive buffer: a namespace that
+   * disappears between two others (deleted while the worker is still in the one before it)
+   * leaves the next one measured exactly, with nothing of the first one's sockets in it, and
+   * the same census object serves a second pass.
+   */
+  @Test
+  void aNamespaceThatVanishesMidPassLeavesTheNextMeasuredExactly() throws Exception {
+    assumeThat(TestNamespace.canCreate()).as("namespace tests need root").isTrue();
+    long home = NetNamespace.currentInode();
+    try (TestNamespace a = TestNamespace.create("pass-a");
+        TestNamespace b = TestNamespace.create("pass-b");
+        NetnsRunner runner = NetnsRunner.forAllNamespaces("test-pass")) {
+      a.setSysctl("net.ipv4.tcp_tw_reuse", "0");
+      b.setSysctl("net.ipv4.tcp_tw_reuse", "0");
+      load(a, "inet:127.0.0.1:7001=400");
+      load(b, "inet:127.0.0.2:7002=150", "inet6:[::1]:7003=50");
+      TestNamespace gone = TestNamespace.create("pass-gone");
+      NetnsRef refA;
+      NetnsRef refB;
+      NetnsRef refGone;
+      try {
+        List<NetnsRef> scan = new NetnsScanner().scan();
+        refA = NetnsRunnerNamespaceTest.find(scan, a);
+        refB = NetnsRunnerNamespaceTest.find(scan, b);
+        refGone = NetnsRunnerNamespaceTest.find(scan, gone);
+      } catch (Throwable t) {
+        gone.close();
+        throw t;
+      }
+      var census = new AllNamespacesCensus(runner, TimeWaitCensus.Source.NETLINK, 10);
+      awaitTimeWait(census, refA, 400);
+      awaitTimeWait(census, refB, 200);
+
+      // The namespace is deleted from home (a process started on the worker would leave threads
+      // in A), while the worker waits in A, after A's census and before it moves on.
+      var afterA = new java.util.concurrent.CountDownLatch(1);
+      var deleted = new java.util.concurrent.CountDownLatch(1);
+      census.afterEach = ref -> {
+        if (ref.inode() == refA.inode()) {
+          afterA.countDown();
+          try {
+            assertThat(deleted.await(30, TimeUnit.SECONDS)).as("deleted").isTrue();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return null;
+      };
+      Thread deleter = Thread.ofPlatform().start(() -> {
+        try {
+          if (afterA.await(30, TimeUnit.SECONDS)) {
+            gone.close();
+          }
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        } finally {
+          deleted.countDown();
+        }
+      });
+      AllNamespacesCensus.Pass pass;
+      try {
+        pass = census.take(List.of(refA, refGone, refB));
+      } finally {
+        afterA.countDown(); // the pass failed before A's end: the deleter still deletes it
+        deleter.join();
+        census.afterEach = null;
+      }
+
+      assertThat(pass.namespaces()).extracting(AllNamespacesCensus.NamespaceCensus::status)
+          .containsExactly(AllNamespacesCensus.Status.MEASURED, AllNamespacesCensus.Status.VANISHED, AllNamespacesCensus.Status.MEASURED);
+      assertThat(pass.measured()).isEqualTo(2);
+      assertThat(pass.vanished()).isEqualTo(1);
+      CensusReport ra = pass.namespaces().get(0).report();
+      assertThat(ra.timeWaitTotal()).isEqualTo(400);
+      assertThat(destinations(ra)).containsExactly(Map.entry("127.0.0.1:7001", 400L));
+      assertThat(ra.tcpExt()).as("not read in a pass").isEmpty();
+      var inB = pass.namespaces().get(2);
+      assertThat(inB.report().timeWaitTotal()).isEqualTo(200);
+      assertThat(inB.sockstatTimeWait()).isEqualTo(200);
+      assertThat(destinations(inB.report())).containsOnly(Map.entry("127.0.0.2:7002", 150L), Map.entry("[::1]:7003", 50L));
+
+      AllNamespacesCensus.Pass again = census.take(List.of(refB, refA));
+      assertThat(again.namespaces()).extracting(n -> n.report().timeWaitTotal()).containsExactly(200L, 400L);
+      assertThat(destinations(again.namespaces().get(1).report())).containsExactly(Map.entry("127.0.0.1:7001", 400L));
+      assertThat(runner.workersStarted()).isEqualTo(1);
+      assertThat(ThreadNamespaces.outside(home)).isEmpty();
+    }
+  }
+
   private static Map<String, Long> destinations(CensusReport r) {
     return r.topDestinations().stream().collect(Collectors.toMap(Destination::address, Destination::sockets));
   }
