@@ -27,16 +27,15 @@ import java.util.Map;
  * {@code ./mvnw package}). TCPTUNE_BENCH_FLAGSETS, TCPTUNE_BENCH_INSPECT and TCPTUNE_BENCH_LOG
  * (see below) help find where memory and start-up time go.
  *
- * <p>Last run (2 cores shared with the mock API server and the bridge):
+ * <p>Last run ({@code TCPTUNE_BENCH_ROUNDS=3}, 10 s window; 2 cores shared with the mock API
+ * server and other engineers' work, load average 2.3-2.9, up to a third of the CPU stolen by the
+ * host): first report (median) and the agent's own CPU time by then.
  * <pre>
- * Agent footprint, 30 s idle window at the default 15 s census interval (targets: RSS 64 MiB, 5 millicores, first report 2000 ms)
- * JVM flags                   1st rpt    RSS MiB   peak MiB       mCPU   RSS/target CPU/target
- * image defaults                 1237      112.5      112.5       2.00         1.76       0.40
- * agent flags                    1113       62.1       66.2       1.67         0.97       0.33
- * agent flags + AOT cache         846       64.8       70.7       1.33         1.01       0.27
+ * image defaults                                             7317 ms  7340 ms  189.3 MiB
+ * agent flags, no AOT cache (-Xshare:off)                    4975 ms  4730 ms   99.0 MiB
+ * agent flags + AOT cache trained against the API            3248 ms  2940 ms   99.7 MiB
+ * agent flags + AOT cache trained without an API server      3642 ms  3450 ms  101.1 MiB
  * </pre>
- * The run before: agent flags 1206 ms, 62.3 MiB, 2.0 mCPU. What is left is mostly the JVM itself
- * (libjvm.so ~20 MiB resident), the JDK's TLS and FFM classes, and a ~7 MiB heap.
  */
 public final class AgentFootprintBench {
   static final String NODE = "bench-node";
