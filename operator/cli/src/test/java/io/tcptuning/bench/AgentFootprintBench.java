@@ -14,6 +14,7 @@ import io.tcptuning.testing.TestNamespace;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -251,6 +252,9 @@ public final class AgentFootprintBench {
     } finally {
       p.destroy();
       p.waitFor();
+      try (var files = Files.walk(state)) { // the agent's journal of this run, in the bench's own namespace
+        files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
     }
   }
 
