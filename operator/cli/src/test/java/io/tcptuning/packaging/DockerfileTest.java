@@ -106,6 +106,21 @@ class DockerfileTest {
     assertThat(Runtime.version().feature()).isGreaterThanOrEqualTo(25);
   }
 
+  @Test
+  void theAgentAotTrainingScriptRunsTheAgentWithTheFlagsItRunsWith() throws IOException {
+    // A cache is used only by a JVM started as it was trained (GC, compact object headers): the
+    // script's flags are the agents' JAVA_TOOL_OPTIONS with class sharing on, then the ENTRYPOINT's.
+    String script = Files.readString(ProjectPaths.root().resolve("operator/cli/src/main/docker/train-agent-aot.sh"));
+    List<String> agentFlags = new ArrayList<>(List.of(io.tcptuning.operator.AgentSettings.DEFAULT_JAVA_TOOL_OPTIONS.split(" ")));
+    agentFlags.remove("-Xshare:off");
+    List<String> entrypoint = entrypoint();
+
+    assertThat(script).contains("agent_flags=\"" + String.join(" ", agentFlags) + "\"");
+    assertThat(script).contains("entrypoint_flags=\"" + String.join(" ", entrypoint.subList(1, entrypoint.size() - 2)) + "\"");
+    // DryRun (it writes nothing), the API server at a closed port on loopback (it reaches nothing).
+    assertThat(script).contains("\"mode\":\"DryRun\"", "KUBERNETES_SERVICE_HOST=127.0.0.1", "-XX:AOTCacheOutput=");
+  }
+
   private static List<String> entrypoint() throws IOException {
     // Exec form only: a shell form would swallow SIGTERM and break graceful leader hand-over.
     return new ObjectMapper().readValue(instructions.get("ENTRYPOINT"), new TypeReference<>() {});
