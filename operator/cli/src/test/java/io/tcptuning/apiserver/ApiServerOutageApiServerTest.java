@@ -9,7 +9,6 @@ import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.config.AgentContract;
 import io.tcptuning.domain.Sysctl;
 import io.tcptuning.testing.ProjectPaths;
-import io.tcptuning.testing.TestNamespace;
 
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -55,12 +54,10 @@ class ApiServerOutageApiServerTest {
   private static final Duration CONVERGE = Duration.ofSeconds(60);
   private static final Duration OUTAGE = Duration.ofSeconds(20);
   private static TuningLoop loop;
-  private static Map<Sysctl, String> hostBefore;
   private static final Map<String, Map<Sysctl, String>> before = new LinkedHashMap<>();
 
   @BeforeAll
   static void installAndTune() throws Exception {
-    hostBefore = TestNamespace.hostSysctls();
     loop = new TuningLoop(API, Map.of(AgentContract.CENSUS_INTERVAL, "2s"));
     loop.install();
     loop.addNode("worker-a", Map.of("tcptuning.io/profile", "high-churn"), Map.of());
@@ -77,14 +74,11 @@ class ApiServerOutageApiServerTest {
     loop.awaitReady(POLICY, 1, "2/2 nodes applied", CONVERGE);
   }
 
+  /** Stops everything; the loop checks that the host namespace's sysctls are as they were. */
   @AfterAll
-  static void cleanUp() throws Exception {
-    try {
-      if (loop != null) {
-        loop.close();
-      }
-    } finally {
-      assertThat(TestNamespace.hostSysctls()).as("the host namespace's sysctls").isEqualTo(hostBefore);
+  static void cleanUp() {
+    if (loop != null) {
+      loop.close();
     }
   }
 

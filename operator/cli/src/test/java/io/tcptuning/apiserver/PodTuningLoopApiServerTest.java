@@ -15,7 +15,6 @@ import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
 import io.tcptuning.config.AgentContract;
 import io.tcptuning.domain.Sysctl;
 import io.tcptuning.policy.PolicyReader;
-import io.tcptuning.testing.TestNamespace;
 import io.tcptuning.testing.TestPod;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -93,13 +92,11 @@ class PodTuningLoopApiServerTest {
 
   private static TuningLoop loop;
   private static TuningLoop.Node node;
-  private static Map<Sysctl, String> hostBefore;
   private static final List<TestPod> testPods = new ArrayList<>();
 
   @BeforeAll
   static void install() throws Exception {
     assumeTrue(TestPod.canCreate(), "needs root and a writable cgroup v2 hierarchy at " + TestPod.CGROUP_ROOT);
-    hostBefore = TestNamespace.hostSysctls();
     loop = new TuningLoop(API, Map.of(AgentContract.CENSUS_INTERVAL, "2s"));
     loop.install();
     node = loop.addNode(NODE, Map.of("tcptuning.io/profile", "pods"), Map.of("net.ipv4.tcp_tw_reuse", "0"));
@@ -140,9 +137,6 @@ class PodTuningLoopApiServerTest {
       if (Files.exists(p.namespace().path())) {
         leftovers.add("netns of " + p);
       }
-    }
-    if (hostBefore != null) {
-      assertThat(TestNamespace.hostSysctls()).as("the host namespace's sysctls").isEqualTo(hostBefore);
     }
     assertThat(leftovers).as("left behind").isEmpty();
     if (failed.getSuppressed().length > 0) {
@@ -215,7 +209,7 @@ class PodTuningLoopApiServerTest {
     }
     // The node's own namespace is tuned too; the host's (the agent's own) never.
     assertThat(node.sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("1");
-    assertThat(TestNamespace.hostSysctls()).as("the host namespace").isEqualTo(hostBefore);
+    loop.assertHostUntouched();
 
     // TIME_WAIT (it lasts 60 s): the pod on the other node holds the most, so it would be the
     // worst pod if the agent ever took it for one of its own. It is measured, as every namespace

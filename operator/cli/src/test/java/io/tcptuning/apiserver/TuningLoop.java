@@ -88,6 +88,7 @@ final class TuningLoop implements AutoCloseable {
   private final Path dir;
   private final Map<String, Node> nodes = new LinkedHashMap<>();
   private final Map<String, String> operatorEnvOverrides;
+  private final Map<Sysctl, String> hostBefore;
   private volatile Process operator;
   private volatile boolean stopping;
   private final AtomicInteger operatorStarts = new AtomicInteger();
@@ -101,6 +102,12 @@ final class TuningLoop implements AutoCloseable {
     this.api = api;
     this.operatorEnvOverrides = operatorEnvOverrides;
     this.dir = Files.createTempDirectory("tcptune-loop-");
+    this.hostBefore = TestNamespace.hostSysctls();
+  }
+
+  /** The host namespace's sysctls are what they were when this loop was made: nothing here may write them. */
+  void assertHostUntouched() throws IOException {
+    assertThat(TestNamespace.hostSysctls()).as("the host namespace's sysctls").isEqualTo(hostBefore);
   }
 
   /** Applies deploy/ as a user would, and waits for the CRDs. */
@@ -351,7 +358,10 @@ final class TuningLoop implements AutoCloseable {
     Files.writeString(file, line + "\n", java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
   }
 
-  /** Stops every agent and the operator, deletes every namespace and the temp directory, whatever failed before. */
+  /**
+   * Stops every agent and the operator, deletes every namespace and the temp directory, whatever
+   * failed before; then checks that the host namespace's sysctls are as they were.
+   */
   @Override
   public void close() {
     stopping = true;
@@ -401,6 +411,11 @@ final class TuningLoop implements AutoCloseable {
       } catch (IOException e) {
         failures.add(e);
       }
+    }
+    try {
+      assertHostUntouched();
+    } catch (IOException | AssertionError e) {
+      failures.add(e);
     }
     if (!failures.isEmpty()) {
       AssertionError e = new AssertionError("cleanup failed");

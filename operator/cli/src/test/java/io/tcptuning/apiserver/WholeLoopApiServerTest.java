@@ -8,7 +8,6 @@ import io.tcptuning.api.v1alpha1.NodePhase;
 import io.tcptuning.config.AgentContract;
 import io.tcptuning.domain.Sysctl;
 import io.tcptuning.testing.ProjectPaths;
-import io.tcptuning.testing.TestNamespace;
 
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import java.nio.file.Files;
@@ -39,11 +38,9 @@ class WholeLoopApiServerTest {
   private static final String POLICY = "high-churn-clients";
   private static final Duration CONVERGE = Duration.ofSeconds(45);
   private static TuningLoop loop;
-  private static Map<Sysctl, String> hostBefore;
 
   @BeforeAll
   static void install() throws Exception {
-    hostBefore = TestNamespace.hostSysctls();
     // A short census interval through the operator's setting (the chart's agent.censusInterval):
     // the agents' reports come sooner; nothing else depends on it.
     loop = new TuningLoop(API, Map.of(AgentContract.CENSUS_INTERVAL, "2s"));
@@ -57,14 +54,11 @@ class WholeLoopApiServerTest {
     loop.startOperator();
   }
 
+  /** Stops everything; the loop checks that the host namespace's sysctls are as they were. */
   @AfterAll
-  static void cleanUp() throws Exception {
-    try {
-      if (loop != null) {
-        loop.close();
-      }
-    } finally {
-      assertThat(TestNamespace.hostSysctls()).as("the host namespace's sysctls").isEqualTo(hostBefore);
+  static void cleanUp() {
+    if (loop != null) {
+      loop.close();
     }
   }
 
