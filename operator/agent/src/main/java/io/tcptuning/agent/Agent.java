@@ -42,7 +42,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -451,8 +450,8 @@ public final class Agent implements AutoCloseable {
     TimeWait t = new TimeWait();
     t.setTotal(c.timeWaitTotal());
     t.setPortRangeSize(c.portRange().size());
-    t.setPressure(round(c.pressure()));
-    t.setMaxDestinationPressure(round(c.maxDestinationPressure()));
+    t.setPressure(NodeStatusFactory.reportedPressure(c.pressure()));
+    t.setMaxDestinationPressure(NodeStatusFactory.reportedPressure(c.maxDestinationPressure()));
     if (!c.topDestinations().isEmpty()) {
       t.setHottestDestination(c.topDestinations().getFirst().address());
       t.setHottestDestinationSockets(c.topDestinations().getFirst().sockets());
@@ -461,9 +460,6 @@ public final class Agent implements AutoCloseable {
     return t;
   }
 
-  private static double round(double v) {
-    return Math.round(v * 10000) / 10000.0;
-  }
 
   // ---- the policy watch and shutdown -------------------------------------------------------
 

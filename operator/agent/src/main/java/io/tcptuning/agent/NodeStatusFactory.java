@@ -32,24 +32,16 @@ public final class NodeStatusFactory {
 
   private NodeStatusFactory() {}
 
+  /** A pressure as reported (node and pods alike): four decimals, so that noise does not make a new status. */
+  public static double reportedPressure(double v) {
+    return Math.round(v * 10000) / 10000.0;
+  }
+
   /** Who is reporting, for what. */
   public record Identity(String policy, long policyGeneration, Mode mode) {}
 
-  public static TcpTuningNodeStateStatus build(
-      Identity id,
-      NodePhase phase,
-      String kernel,
-      NatVerdict nat,
-      TimeWait timeWait,
-      List<SysctlStatus> sysctls,
-      String detail,
-      TcpTuningNodeStateStatus previous,
-      Instant now) {
-    return build(id, phase, kernel, nat, timeWait, sysctls, detail, List.of(), previous, now);
-  }
-
   /**
-   * As above; {@code changedByHand} names the sysctls a give-back left alone because someone
+   * A node's report. {@code changedByHand} names the sysctls a give-back left alone because someone
    * changed them after the apply ("net.ipv4.tcp_tw_reuse (applied 1, now 0: ...)"): a Reverted
    * node with any reports Degraded, reason {@value #CHANGED_BY_HAND}.
    */

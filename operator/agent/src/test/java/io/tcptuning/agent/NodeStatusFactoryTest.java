@@ -41,7 +41,7 @@ class NodeStatusFactoryTest {
   }
 
   static TcpTuningNodeStateStatus build(NodePhase phase, TimeWait t, List<SysctlStatus> s, TcpTuningNodeStateStatus prev, Instant now) {
-    return NodeStatusFactory.build(ID, phase, "6.18.44", NAT, t, s, null, prev, now);
+    return NodeStatusFactory.build(ID, phase, "6.18.44", NAT, t, s, null, List.of(), prev, now);
   }
 
   @Test

@@ -200,7 +200,7 @@ class KubectlApiServerTest {
         NodeStatusFactory.build(
             new NodeStatusFactory.Identity("pod-clients", p.getMetadata().getGeneration(), Mode.Enforce),
             NodePhase.Applied, "6.8.0-1017-aws", NatVerdict.none(List.of("iptables nat table")), tw,
-            List.of(new SysctlStatus("net.ipv4.tcp_tw_reuse", "2", "1", "1", SysctlState.Applied, null, null)), null, null, Instant.now());
+            List.of(new SysctlStatus("net.ipv4.tcp_tw_reuse", "2", "1", "1", SysctlState.Applied, null, null)), null, List.of(), null, Instant.now());
     PodPressure worst = new PodPressure();
     worst.setPod("shop/checkout-7d9f");
     worst.setNetnsInode(4026532871L);
@@ -254,7 +254,7 @@ class KubectlApiServerTest {
     var status =
         NodeStatusFactory.build(
             new NodeStatusFactory.Identity(policy, p.getMetadata().getGeneration(), Mode.Enforce),
-            NodePhase.Applied, "6.8.0-1017-aws", NatVerdict.none(List.of("iptables nat table")), tw, sysctls, null, null, Instant.now());
+            NodePhase.Applied, "6.8.0-1017-aws", NatVerdict.none(List.of("iptables nat table")), tw, sysctls, null, List.of(), null, Instant.now());
     try (NodeStateReporter reporter = new NodeStateReporter(() -> API.client(b -> b), node)) {
       reporter.write(status);
     }

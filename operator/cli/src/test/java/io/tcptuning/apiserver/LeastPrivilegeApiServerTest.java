@@ -104,7 +104,7 @@ class LeastPrivilegeApiServerTest {
     return NodeStatusFactory.build(
         new NodeStatusFactory.Identity(policy, generation, Mode.Enforce), phase, "6.8.0", NatVerdict.none(List.of("test")), tw,
         List.of(new SysctlStatus("net.ipv4.tcp_tw_reuse", "2", "1", phase == NodePhase.Reverted ? "2" : "1", state, null, null)),
-        null, null, Instant.now());
+        null, List.of(), null, Instant.now());
   }
 
   /** Writes a node state as the agent does, with the agent's own writer, over {@code client}. */

@@ -1,5 +1,6 @@
 package io.tcptuning.agent.pods;
 
+import io.tcptuning.agent.NodeStatusFactory;
 import io.tcptuning.api.v1alpha1.Mode;
 import io.tcptuning.api.v1alpha1.PodCounts;
 import io.tcptuning.api.v1alpha1.PodPressure;
@@ -679,17 +680,14 @@ public final class PodNamespaces implements AutoCloseable {
     p.setNetnsInode(t.ref.inode());
     p.setTimeWait(c.timeWaitTotal());
     p.setPortRangeSize(c.portRange().size());
-    p.setPressure(round(c.pressure()));
-    p.setMaxDestinationPressure(round(c.maxDestinationPressure()));
+    p.setPressure(NodeStatusFactory.reportedPressure(c.pressure()));
+    p.setMaxDestinationPressure(NodeStatusFactory.reportedPressure(c.maxDestinationPressure()));
     if (!c.topDestinations().isEmpty()) {
       p.setHottestDestination(c.topDestinations().getFirst().address());
     }
     return p;
   }
 
-  private static double round(double v) {
-    return Math.round(v * 10000) / 10000.0;
-  }
 
   private static String show(String value) {
     return value != null && value.contains(" ") ? "\"" + value + "\"" : String.valueOf(value);
