@@ -42,6 +42,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +84,8 @@ public final class Agent implements AutoCloseable {
   private final ExecutorService api;
   private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(1));
   private final AtomicBoolean writeInFlight = new AtomicBoolean();
+  /** A report came due while a write was in flight: report again once that write is done. */
+  private final AtomicBoolean reportAgain = new AtomicBoolean();
   private final NodeStatusFactory.Identity identity;
   private final Map<Sysctl, String> desired;
   private final Future<PolicyVerdict> firstVerdict;
@@ -426,7 +430,13 @@ public final class Agent implements AutoCloseable {
         SysctlLine.toStatuses(sysctlLines), detail, changedByHand, lastWritten, now), podReport);
     boolean due = force || NodeStatusFactory.materiallyDifferent(lastWritten, status)
         || !now.isBefore(lastWriteAt.plus(config.heartbeatInterval()));
-    if (!due || !backoff.ready(now) || !writeInFlight.compareAndSet(false, true)) {
+    if (!due || !backoff.ready(now)) {
+      return;
+    }
+    if (!writeInFlight.compareAndSet(false, true)) {
+      // Not dropped: a give-back's report must not be lost to the write before it (with a long
+      // census interval nothing else would send it).
+      reportAgain.set(true);
       return;
     }
     api.execute(() -> {
@@ -442,6 +452,13 @@ public final class Agent implements AutoCloseable {
             rootMessage(e), backoff.nextDelay().toSeconds());
       } finally {
         writeInFlight.set(false);
+        if (reportAgain.getAndSet(false)) {
+          try {
+            kernel.execute(() -> report(true));
+          } catch (RejectedExecutionException e) {
+            // Shutting down: close() writes the last report itself.
+          }
+        }
       }
     });
   }
