@@ -12,8 +12,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -128,29 +126,12 @@ public final class TestNamespace implements AutoCloseable {
   }
 
   /**
-   * Runs {@code work} on a fresh platform thread that first enters this namespace with the
-   * production {@link NetNamespace#enter}. setns(2) moves only that thread, so the test JVM stays
-   * in the host's namespace; the thread ends with the work and never serves anything else.
+   * Runs {@code work} on a fresh platform thread that first enters this namespace, with the
+   * production {@link NetNamespace#callInside}. setns(2) moves only that thread, so the test JVM
+   * stays in the host's namespace; the thread ends with the work and never serves anything else.
    */
   public <T> T inside(Callable<T> work) throws Exception {
-    var task = new FutureTask<T>(() -> {
-      NetNamespace.enter(path());
-      return work.call();
-    });
-    Thread t = Thread.ofPlatform().name("netns-" + name).start(task);
-    try {
-      return task.get();
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof Exception cause) {
-        throw cause;
-      }
-      if (e.getCause() instanceof Error error) {
-        throw error;
-      }
-      throw e;
-    } finally {
-      t.join();
-    }
+    return NetNamespace.callInside(path(), NetNamespace.inode(path()), work);
   }
 
   /** Every allowlisted sysctl that exists in this namespace, canonical, read in one command. */
