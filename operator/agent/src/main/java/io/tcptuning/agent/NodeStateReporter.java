@@ -1,7 +1,6 @@
 package io.tcptuning.agent;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Status;
@@ -17,6 +16,8 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
+import io.tcptuning.agent.views.NodeView;
+import io.tcptuning.agent.views.PodView;
 import java.net.HttpURLConnection;
 import java.util.List;
 import java.util.Map;
@@ -74,9 +75,12 @@ public final class NodeStateReporter implements AutoCloseable {
    * watch at the same expired resourceVersion forever, never listed again, and so never saw its
    * policy deleted (found on a real API server by ApiServerOutageApiServerTest).
    */
-  static KubernetesSerialization serialization() {
+  public static KubernetesSerialization serialization() {
     KubernetesSerialization serialization = new KubernetesSerialization(new ObjectMapper(), false);
     serialization.registerKubernetesResource("v1", "Status", Status.class);
+    // Watch events carry their object as a generic resource: parsed by kind, a pod must become
+    // the agent's own small view, not fabric8's full Pod converted afterwards.
+    serialization.registerKubernetesResource("v1", "Pod", PodView.class);
     return serialization;
   }
 
@@ -124,7 +128,7 @@ public final class NodeStateReporter implements AutoCloseable {
   private TcpTuningNodeState create() {
     TcpTuningNodeState fresh = new TcpTuningNodeState();
     var meta = new ObjectMetaBuilder().withName(nodeName).withLabels(Map.of("app.kubernetes.io/name", "tcp-tuning-agent"));
-    Node node = client().nodes().withName(nodeName).get();
+    NodeView node = client().resources(NodeView.class).withName(nodeName).get();
     if (node != null) {
       meta.withOwnerReferences(new OwnerReferenceBuilder()
           .withApiVersion("v1").withKind("Node").withName(nodeName).withUid(node.getMetadata().getUid()).build());
@@ -145,7 +149,7 @@ public final class NodeStateReporter implements AutoCloseable {
   public PolicyVerdict verdict(String policyName) {
     TcpTuningPolicy mine = policies().withName(policyName).get();
     List<TcpTuningPolicy> all = policies().list().getItems();
-    Node node = client().nodes().withName(nodeName).get();
+    NodeView node = client().resources(NodeView.class).withName(nodeName).get();
     Map<String, String> labels = node == null || node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
     return PolicyVerdict.of(mine, all, labels);
   }

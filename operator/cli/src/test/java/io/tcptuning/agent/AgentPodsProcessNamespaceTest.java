@@ -109,6 +109,8 @@ class AgentPodsProcessNamespaceTest {
       }
       List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
       cmd.addAll(List.of(AgentSettings.DEFAULT_JAVA_TOOL_OPTIONS.split(" ")));
+      Path classes = dir.resolve("classes.log");
+      cmd.add("-Xlog:class+load=info:file=" + classes);
       cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "io.tcptuning.cli.Main", "agent"));
       Path log = dir.resolve("agent.log");
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -185,6 +187,12 @@ class AgentPodsProcessNamespaceTest {
       assertThat(out).contains("pod=apps/client-own-range net:[" + declares.inode() + "] the namespace is gone");
       assertThat(out).as("no error and no Java exception name in the agent's log").doesNotContain(" ERROR ").doesNotContain("Exception:");
       assertThat(node.sysctls()).isEqualTo(nodeBefore);
+      // Pods (listed, watched, added, deleted) and the Node were read as the agent's small views:
+      // fabric8's Pod and Node graphs, hundreds of classes resident on every node, never loaded.
+      String loaded = Files.readString(classes);
+      assertThat(loaded).contains(" io.tcptuning.agent.views.PodView ").contains(" io.tcptuning.agent.views.NodeView ")
+          .doesNotContain(" io.fabric8.kubernetes.api.model.PodSpec ").doesNotContain(" io.fabric8.kubernetes.api.model.Container ")
+          .doesNotContain(" io.fabric8.kubernetes.api.model.NodeStatus ");
     } finally {
       if (agent != null && agent.isAlive()) {
         agent.destroyForcibly();

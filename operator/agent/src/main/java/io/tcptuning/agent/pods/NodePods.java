@@ -1,7 +1,6 @@
 package io.tcptuning.agent.pods;
 
 import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -9,12 +8,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import io.tcptuning.agent.views.PodView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pods bound to this node, from a fabric8 informer on pods with the field selector {@code
- * spec.nodeName=<node>} (and, for a policy with a namespaceSelector, an informer on namespaces for
+ * The pods bound to this node, from a fabric8 informer on pods (read as {@link PodView}: only the
+ * fields the agent uses) with the field selector {@code spec.nodeName=<node>} (and, for a policy with a namespaceSelector, an informer on namespaces for
  * their labels). Keyed by pod UID, the key the cgroup of a pod's processes carries. Every change
  * calls {@code onChange} (the agent then looks at the node's namespaces again); nothing here
  * touches the kernel.
@@ -30,7 +30,7 @@ public final class NodePods implements AutoCloseable {
   private final Runnable onChange;
   private final Map<String, PodInfo> byUid = new ConcurrentHashMap<>();
   private final Map<String, Map<String, String>> namespaceLabels = new ConcurrentHashMap<>();
-  private SharedIndexInformer<Pod> podInformer;
+  private SharedIndexInformer<PodView> podInformer;
   private SharedIndexInformer<Namespace> namespaceInformer;
   private volatile boolean closed;
 
@@ -47,20 +47,20 @@ public final class NodePods implements AutoCloseable {
   /** Starts the informers; returns at once. Call from a thread of the agent's own namespace. */
   public void start(Supplier<KubernetesClient> client) {
     KubernetesClient c = client.get();
-    podInformer = c.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0);
+    podInformer = c.resources(PodView.class).inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0);
     podInformer.addEventHandler(new ResourceEventHandler<>() {
       @Override
-      public void onAdd(Pod pod) {
+      public void onAdd(PodView pod) {
         put(pod);
       }
 
       @Override
-      public void onUpdate(Pod old, Pod pod) {
+      public void onUpdate(PodView old, PodView pod) {
         put(pod);
       }
 
       @Override
-      public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
+      public void onDelete(PodView pod, boolean deletedFinalStateUnknown) {
         if (pod.getMetadata() != null && pod.getMetadata().getUid() != null) {
           byUid.remove(pod.getMetadata().getUid().toLowerCase(java.util.Locale.ROOT));
           onChange.run();
@@ -110,7 +110,7 @@ public final class NodePods implements AutoCloseable {
     }
   }
 
-  private void put(Pod pod) {
+  private void put(PodView pod) {
     if (pod.getMetadata() == null || pod.getMetadata().getUid() == null) {
       return;
     }

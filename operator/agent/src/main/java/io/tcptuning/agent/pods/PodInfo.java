@@ -1,7 +1,6 @@
 package io.tcptuning.agent.pods;
 
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Sysctl;
+import io.tcptuning.agent.views.PodView;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Map;
@@ -38,24 +37,25 @@ public record PodInfo(
     return namespace + "/" + name;
   }
 
-  public static PodInfo of(Pod pod) {
+  public static PodInfo of(PodView pod) {
     var meta = pod.getMetadata();
     var spec = pod.getSpec();
     Set<io.tcptuning.domain.Sysctl> declared = EnumSet.noneOf(io.tcptuning.domain.Sysctl.class);
-    if (spec != null && spec.getSecurityContext() != null && spec.getSecurityContext().getSysctls() != null) {
-      for (Sysctl s : spec.getSecurityContext().getSysctls()) {
-        declaredSysctl(s.getName()).ifPresent(declared::add);
+    if (spec != null && spec.securityContext() != null && spec.securityContext().sysctls() != null) {
+      for (PodView.SysctlSetting s : spec.securityContext().sysctls()) {
+        declaredSysctl(s.name()).ifPresent(declared::add);
       }
     }
+    String phase = pod.getStatus() == null ? null : pod.getStatus().phase();
     return new PodInfo(
         meta.getUid() == null ? "" : meta.getUid().toLowerCase(Locale.ROOT),
         meta.getNamespace(),
         meta.getName(),
-        spec == null ? null : spec.getNodeName(),
+        spec == null ? null : spec.nodeName(),
         meta.getLabels(),
-        spec != null && Boolean.TRUE.equals(spec.getHostNetwork()),
+        spec != null && Boolean.TRUE.equals(spec.hostNetwork()),
         declared,
-        pod.getStatus() != null && ("Succeeded".equals(pod.getStatus().getPhase()) || "Failed".equals(pod.getStatus().getPhase())));
+        "Succeeded".equals(phase) || "Failed".equals(phase));
   }
 
   /**

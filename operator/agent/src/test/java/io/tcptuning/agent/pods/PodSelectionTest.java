@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.tcptuning.agent.NodeStateReporter;
+import io.tcptuning.agent.views.PodView;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
 import io.tcptuning.domain.Sysctl;
 import java.util.Map;
@@ -71,12 +74,14 @@ class PodSelectionTest {
 
   @Test
   void sysctlsThePodDeclaresAreReadInEitherSpelling() {
-    var p = new PodBuilder().withNewMetadata().withName("p").withNamespace("apps").withUid("0B7C7A9E-1111-4C2A-9D3E-123456789ABC").endMetadata()
+    // A pod as the API server sends it, read the way the agent reads it (its own view, by kind).
+    var pod = new PodBuilder().withNewMetadata().withName("p").withNamespace("apps").withUid("0B7C7A9E-1111-4C2A-9D3E-123456789ABC").endMetadata()
         .withNewSpec().withNodeName("n1").withHostNetwork(false).withNewSecurityContext()
         .addNewSysctl("net.ipv4.ip_local_port_range", "20000 30000")
         .addNewSysctl("net/ipv4/tcp_fin_timeout", "30")
         .addNewSysctl("net.ipv4.ping_group_range", "0 0") // not ours
         .endSecurityContext().endSpec().build();
+    PodView p = NodeStateReporter.serialization().unmarshal(Serialization.asJson(pod));
     PodInfo info = PodInfo.of(p);
     assertThat(info.declared()).containsExactlyInAnyOrder(Sysctl.IP_LOCAL_PORT_RANGE, Sysctl.TCP_FIN_TIMEOUT);
     assertThat(info.uid()).isEqualTo("0b7c7a9e-1111-4c2a-9d3e-123456789abc");
