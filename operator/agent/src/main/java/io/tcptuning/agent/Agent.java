@@ -135,6 +135,13 @@ public final class Agent implements AutoCloseable {
     // Ask the API server at once: building the client and the first calls take longer than
     // everything else at start-up, and they overlap with the metrics registry and the kernel reads.
     this.firstVerdict = api.submit(() -> reporter.verdict(config.policyName()));
+    api.execute(() -> {
+      try {
+        reporter.prepare(); // the node state object, so that the first report is one update
+      } catch (RuntimeException e) {
+        LOG.debug("policy={} node={} node state not read ahead ({}); the first report reads it", config.policyName(), config.nodeName(), rootMessage(e));
+      }
+    });
     this.metrics = new AgentMetrics(config.nodeName(), config.policyName());
     this.identity = new NodeStatusFactory.Identity(config.policyName(), config.policyGeneration(), config.policySpec().effectiveMode());
     this.desired = TuningPlanner.desired(config.policySpec().getSysctls());

@@ -108,8 +108,7 @@ public final class NodeStateReporter implements AutoCloseable {
   public synchronized void write(TcpTuningNodeStateStatus status) {
     for (int attempt = 1; ; attempt++) {
       if (nodeState == null) {
-        TcpTuningNodeState existing = nodeStates().withName(nodeName).get();
-        nodeState = existing != null ? existing : create();
+        nodeState = readOrCreate();
       }
       nodeState.setStatus(status);
       try {
@@ -123,6 +122,23 @@ public final class NodeStateReporter implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * Reads this node's state object, creating it if there is none, ahead of the first {@link
+   * #write}: run while the kernel is still being read and tuned, it takes the read, the create
+   * and their first-time costs (the client's JSON binding of the node state) off the path to the
+   * first report, which is then one update. Failing here costs nothing: the write tries again.
+   */
+  public synchronized void prepare() {
+    if (nodeState == null) {
+      nodeState = readOrCreate();
+    }
+  }
+
+  private TcpTuningNodeState readOrCreate() {
+    TcpTuningNodeState existing = nodeStates().withName(nodeName).get();
+    return existing != null ? existing : create();
   }
 
   private TcpTuningNodeState create() {
