@@ -108,7 +108,8 @@ class AgentPodsProcessNamespaceTest {
         port = free.getLocalPort();
       }
       List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-      cmd.addAll(List.of(AgentSettings.DEFAULT_JAVA_TOOL_OPTIONS.split(" ")));
+      // The agents' flags, less the image's AOT cache: this agent runs from the class path.
+      cmd.addAll(List.of(AgentSettings.DEFAULT_JAVA_TOOL_OPTIONS.replace("-XX:AOTCache=" + AgentSettings.AOT_CACHE, "-Xshare:off").split(" ")));
       Path classes = dir.resolve("classes.log");
       cmd.add("-Xlog:class+load=info:file=" + classes);
       cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "io.tcptuning.cli.Main", "agent"));

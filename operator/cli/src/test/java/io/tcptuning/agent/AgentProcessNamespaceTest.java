@@ -58,7 +58,8 @@ class AgentProcessNamespaceTest {
       }
 
       List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-      cmd.addAll(List.of(AgentSettings.DEFAULT_JAVA_TOOL_OPTIONS.split(" ")));
+      // The agents' flags, less the image's AOT cache: this agent runs from the class path.
+      cmd.addAll(List.of(AgentSettings.DEFAULT_JAVA_TOOL_OPTIONS.replace("-XX:AOTCache=" + AgentSettings.AOT_CACHE, "-Xshare:off").split(" ")));
       cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "io.tcptuning.cli.Main", "agent"));
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile());
       pb.environment().putAll(Map.of("NODE_NAME", NODE, "TCPTUNE_POLICY_NAME", policy.getMetadata().getName(),

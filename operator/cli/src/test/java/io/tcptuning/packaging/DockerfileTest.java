@@ -29,9 +29,13 @@ class DockerfileTest {
   /** Instruction keyword to its arguments, later instructions of the same kind winning. */
   private static Map<String, String> instructions;
 
+  /** Every instruction in order, as {keyword, arguments}. */
+  private static List<String[]> all;
+
   @BeforeAll
   static void parse() throws IOException {
     instructions = new LinkedHashMap<>();
+    all = new ArrayList<>();
     StringBuilder logical = new StringBuilder();
     for (String line : Files.readAllLines(ProjectPaths.root().resolve(DOCKERFILE))) {
       if (line.isBlank() || line.stripLeading().startsWith("#")) {
@@ -44,6 +48,7 @@ class DockerfileTest {
       logical.append(line);
       String[] parts = logical.toString().strip().split("\\s+", 2);
       instructions.put(parts[0].toUpperCase(), parts.length > 1 ? parts[1] : "");
+      all.add(new String[] {parts[0].toUpperCase(), parts.length > 1 ? parts[1] : ""});
       logical.setLength(0);
     }
   }
@@ -70,9 +75,24 @@ class DockerfileTest {
     long chartUser = operator.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser();
 
     assertThat(instructions.get("USER")).isEqualTo(chartUser + ":" + chartUser);
-    assertThat(instructions.get("RUN"))
-        .contains("--uid " + chartUser)
-        .contains("--gid " + chartUser);
+    assertThat(arguments("RUN")).anySatisfy(run -> assertThat(run).contains("--uid " + chartUser).contains("--gid " + chartUser));
+  }
+
+  @Test
+  void trainsTheAgentsAotCacheForTheJarItCopiesAndTheAgentsUseIt() throws IOException {
+    String cache = "/app/tcptune-agent.aot";
+    int copy = indexOf("COPY", "/app/tcptune.jar");
+    int train = indexOf("RUN", "train-agent-aot.sh /app/tcptune.jar " + cache);
+    int user = indexOf("USER", "");
+    // After the jar's COPY (a new jar retrains), as root before USER (the cache is the image's).
+    assertThat(copy).isNotNegative().isLessThan(train);
+    assertThat(train).isLessThan(user);
+    assertThat(all.get(train)[1]).contains("TRAINING_API_JAVA=", "from=training-api");
+    assertThat(arguments("FROM")).contains("eclipse-temurin:25-jdk AS training-api");
+    // What the step mounts from the build context must not be ignored.
+    assertThat(Files.readAllLines(ProjectPaths.root().resolve(".dockerignore")))
+        .contains("!operator/cli/src/main/docker/train-agent-aot.sh", "!operator/cli/src/main/docker/AotTrainingApi.java");
+    assertThat(io.tcptuning.operator.AgentSettings.DEFAULT_JAVA_TOOL_OPTIONS.split(" ")).contains("-XX:AOTCache=" + cache).doesNotContain("-Xshare:off");
   }
 
   @Test
@@ -112,13 +132,27 @@ class DockerfileTest {
     // script's flags are the agents' JAVA_TOOL_OPTIONS with class sharing on, then the ENTRYPOINT's.
     String script = Files.readString(ProjectPaths.root().resolve("operator/cli/src/main/docker/train-agent-aot.sh"));
     List<String> agentFlags = new ArrayList<>(List.of(io.tcptuning.operator.AgentSettings.DEFAULT_JAVA_TOOL_OPTIONS.split(" ")));
-    agentFlags.remove("-Xshare:off");
+    agentFlags.removeIf(f -> f.startsWith("-XX:AOTCache="));
     List<String> entrypoint = entrypoint();
 
     assertThat(script).contains("agent_flags=\"" + String.join(" ", agentFlags) + "\"");
     assertThat(script).contains("entrypoint_flags=\"" + String.join(" ", entrypoint.subList(1, entrypoint.size() - 2)) + "\"");
-    // DryRun (it writes nothing), the API server at a closed port on loopback (it reaches nothing).
-    assertThat(script).contains("\"mode\":\"DryRun\"", "KUBERNETES_SERVICE_HOST=127.0.0.1", "-XX:AOTCacheOutput=");
+    // DryRun (it writes nothing), the API server on loopback (the stand-in, or a closed port).
+    assertThat(script).contains("\"mode\":\"DryRun\"", "KUBERNETES_SERVICE_HOST=127.0.0.1", "-XX:AOTCacheOutput=", "AotTrainingApi.java");
+  }
+
+  private static List<String> arguments(String keyword) {
+    return all.stream().filter(i -> i[0].equals(keyword)).map(i -> i[1]).toList();
+  }
+
+  /** The index of the first {@code keyword} instruction whose arguments contain {@code text}, or -1. */
+  private static int indexOf(String keyword, String text) {
+    for (int i = 0; i < all.size(); i++) {
+      if (all.get(i)[0].equals(keyword) && all.get(i)[1].contains(text)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static List<String> entrypoint() throws IOException {
