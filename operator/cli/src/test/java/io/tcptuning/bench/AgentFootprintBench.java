@@ -28,14 +28,13 @@ import java.util.Map;
  * {@code ./mvnw package}). TCPTUNE_BENCH_FLAGSETS, TCPTUNE_BENCH_INSPECT and TCPTUNE_BENCH_LOG
  * (see below) help find where memory and start-up time go.
  *
- * <p>Last run ({@code TCPTUNE_BENCH_ROUNDS=3}, 10 s window; 2 cores shared with the mock API
- * server and other engineers' work, load average 2.3-2.9, up to a third of the CPU stolen by the
- * host): first report (median) and the agent's own CPU time by then.
+ * <p>Last run ({@code TCPTUNE_BENCH_ROUNDS=3}, 10 s window; 2 cores, load average 4.4 at the
+ * start, 0.4 at the end): first report (median), the agent's own CPU time by then, RSS.
  * <pre>
- * image defaults                                             7317 ms  7340 ms  189.3 MiB
- * agent flags, no AOT cache (-Xshare:off)                    4975 ms  4730 ms   99.0 MiB
- * agent flags + AOT cache trained against the API            3248 ms  2940 ms   99.7 MiB
- * agent flags + AOT cache trained without an API server      3642 ms  3450 ms  101.1 MiB
+ * image defaults                                                     3490 ms  6100 ms  176.7 MiB
+ * agent flags, no AOT cache (-Xshare:off)                            3059 ms  4110 ms   89.4 MiB
+ * agent flags + AOT cache trained against the API                    1690 ms  2510 ms   89.9 MiB
+ * agent flags + AOT cache trained as the image is (stand-in API)     1685 ms  2530 ms   90.8 MiB
  * </pre>
  */
 public final class AgentFootprintBench {
