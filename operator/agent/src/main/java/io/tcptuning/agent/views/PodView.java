@@ -3,9 +3,7 @@ package io.tcptuning.agent.views;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespaced;
-import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
 import io.fabric8.kubernetes.model.annotation.Plural;
@@ -32,7 +30,7 @@ import java.util.List;
 // deserializer that picked this class (which would recurse).
 @JsonDeserialize(using = JsonDeserializer.None.class)
 @JsonIgnoreProperties(ignoreUnknown = true)
-public final class PodView implements HasMetadata, Namespaced {
+public final class PodView extends ResourceView implements Namespaced {
   /** {@code spec.securityContext.sysctls}: what the pod sets itself. */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record SysctlSetting(String name, String value) {}
@@ -46,47 +44,11 @@ public final class PodView implements HasMetadata, Namespaced {
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Status(String phase) {}
 
-  private String apiVersion = "v1";
-  private String kind = "Pod";
-  private ObjectMeta metadata;
   private Spec spec;
   private Status status;
 
-  public PodView() {}
-
-  public PodView(ObjectMeta metadata, Spec spec, Status status) {
-    this.metadata = metadata;
-    this.spec = spec;
-    this.status = status;
-  }
-
-  @Override
-  public ObjectMeta getMetadata() {
-    return metadata;
-  }
-
-  @Override
-  public void setMetadata(ObjectMeta metadata) {
-    this.metadata = metadata;
-  }
-
-  @Override
-  public String getApiVersion() {
-    return apiVersion;
-  }
-
-  @Override
-  public void setApiVersion(String apiVersion) {
-    this.apiVersion = apiVersion;
-  }
-
-  @Override
-  public String getKind() {
-    return kind;
-  }
-
-  public void setKind(String kind) {
-    this.kind = kind;
+  public PodView() {
+    super("v1", "Pod");
   }
 
   public Spec getSpec() {
