@@ -174,6 +174,7 @@ public final class AllNamespacesCensus implements AutoCloseable {
    *
    * @throws IOException only when no runner could start its worker at home (the namespaces a
    *     runner could not take are taken by the others)
+   * @throws IllegalStateException every runner is closed
    */
   public Pass take(List<NetnsRef> refs) throws IOException {
     long start = System.nanoTime();
@@ -208,6 +209,9 @@ public final class AllNamespacesCensus implements AutoCloseable {
         Throwable why = firstFailure(shares);
         if (why instanceof IOException io) {
           throw io;
+        }
+        if (why instanceof RuntimeException re) {
+          throw re; // a closed runner, for one
         }
         if (why instanceof Error err) {
           throw err;

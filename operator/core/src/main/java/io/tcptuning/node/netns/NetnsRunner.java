@@ -310,7 +310,7 @@ public final class NetnsRunner implements AutoCloseable {
       jobs.add(STOP);
     }
 
-    /** One namespace of a {@link #runInEach} pass: entered (not left: the next entry or goHome moves on), never thrown. */
+    /** One namespace of a {@link #runInEach} pass: entered and left there (the next entry or goHome moves on); never throws. */
     <T> Outcome<T> runOne(NetnsRef ref, Task<T> task) {
       if (refuses(ref)) {
         return new Outcome<>(ref, Status.REFUSED, null, new HostNamespaceRefusedException(ref.inode()).getMessage());

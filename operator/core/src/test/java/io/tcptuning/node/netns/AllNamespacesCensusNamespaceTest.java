@@ -351,6 +351,30 @@ class AllNamespacesCensusNamespaceTest {
     assertThat(ThreadNamespaces.outside(home)).isEmpty();
   }
 
+  /** A runner that cannot work (closed, here) takes nothing: the others take its namespaces. */
+  @Test
+  void aRunnerThatCannotWorkLeavesItsNamespacesToTheOthers() throws Exception {
+    assumeThat(TestNamespace.canCreate()).as("namespace tests need root").isTrue();
+    long home = NetNamespace.currentInode();
+    try (TestNamespace a = TestNamespace.create("par4-a");
+        TestNamespace b = TestNamespace.create("par4-b");
+        NetnsRunner open = NetnsRunner.forAllNamespaces("test-par4-open");
+        NetnsRunner closed = NetnsRunner.forAllNamespaces("test-par4-closed")) {
+      closed.close();
+      List<NetnsRef> scan = new NetnsScanner().scan();
+      List<NetnsRef> refs = List.of(NetnsRunnerNamespaceTest.find(scan, a), scan.getFirst(), NetnsRunnerNamespaceTest.find(scan, b));
+
+      AllNamespacesCensus.Pass pass = new AllNamespacesCensus(List.of(closed, open), TimeWaitCensus.Source.NETLINK, 10).take(refs);
+
+      assertThat(pass.measured()).isEqualTo(3);
+      assertThat(pass.namespaces()).extracting(n -> n.ref().inode()).containsExactlyElementsOf(refs.stream().map(NetnsRef::inode).toList());
+      assertThat(open.workersStarted()).isEqualTo(1);
+      assertThatThrownBy(() -> new AllNamespacesCensus(closed, TimeWaitCensus.Source.NETLINK, 10).take(refs))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+      assertThat(ThreadNamespaces.outside(home)).isEmpty();
+    }
+  }
+
   /** Closed runners refuse work and their worker threads have ended. */
   private static void assertClosed(List<NetnsRunner> runners, List<Thread> workerThreads) throws InterruptedException {
     NetnsRef some = new NetnsRef(1, Path.of("/proc/1/ns/net"), List.of(1), List.of(), false);
