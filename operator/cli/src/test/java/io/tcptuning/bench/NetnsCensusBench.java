@@ -203,12 +203,12 @@ public final class NetnsCensusBench {
       double sm = median(ss);
       System.out.println();
       String w = workers + (workers == 1 ? " worker" : " workers in parallel");
-      System.out.printf(Locale.ROOT, "%-72s %10s %8s%n", "one pass over all " + count + " namespaces", "median", "ratio");
-      System.out.printf(Locale.ROOT, "%-72s %8.1f ms %7s%n", "tcptune in-process, " + w + " (setns + netlink inet_diag), " + runs + " runs", ip, "1.0x");
-      System.out.printf(Locale.ROOT, "%-72s %8.1f ms %6.1fx%n", "tcptune in-process, 1 worker (the same code on one thread), " + inProcessOne.length + " runs", median(inProcessOne), median(inProcessOne) / ip);
-      System.out.printf(Locale.ROOT, "%-72s %8.1f ms %6.1fx%n", "cAdvisor's way (/proc/<pid>/net/tcp,tcp6 parse), " + runs + " runs", ca, ca / ip);
-      System.out.printf(Locale.ROOT, "%-72s %8.1f ms %6.1fx%n", (prefix != null ? "ip netns exec NS" : "nsenter -n -t PID") + " ss -tan state time-wait, " + ssRuns + " run", sm, sm / ip);
-      System.out.printf(Locale.ROOT, "%-72s %8.1f ms%n", "tcptune in-process, sockstat TIME_WAIT total only (1 thread), 5 runs", median(sockstatOnly));
+      System.out.printf(Locale.ROOT, "%-78s %10s %8s%n", "one pass over all " + count + " namespaces", "median", "ratio");
+      System.out.printf(Locale.ROOT, "%-78s %8.1f ms %7s%n", "tcptune in-process, " + w + " (setns + netlink inet_diag), " + runs + " runs", ip, "1.0x");
+      System.out.printf(Locale.ROOT, "%-78s %8.1f ms %6.1fx%n", "tcptune in-process, 1 worker (the same code on one thread), " + inProcessOne.length + " runs", median(inProcessOne), median(inProcessOne) / ip);
+      System.out.printf(Locale.ROOT, "%-78s %8.1f ms %6.1fx%n", "cAdvisor's way (/proc/<pid>/net/tcp,tcp6 parse), " + runs + " runs", ca, ca / ip);
+      System.out.printf(Locale.ROOT, "%-78s %8.1f ms %6.1fx%n", (prefix != null ? "ip netns exec NS" : "nsenter -n -t PID") + " ss -tan state time-wait, " + ssRuns + " run", sm, sm / ip);
+      System.out.printf(Locale.ROOT, "%-78s %8.1f ms%n", "tcptune in-process, sockstat TIME_WAIT total only (1 thread), 5 runs", median(sockstatOnly));
       System.out.println();
       System.out.printf(Locale.ROOT, "in-process first pass of a fresh JVM (%s): %.1f ms; warm passes min %.1f / max %.1f ms; 1 worker min %.1f / max %.1f ms%n",
           w, firstMs, min(inProcess), max(inProcess), min(inProcessOne), max(inProcessOne));

@@ -64,7 +64,7 @@ public final class AllNamespacesCensus implements AutoCloseable {
    *
    * @param namespaces one entry per namespace given, in the same order
    * @param elapsedNanos wall time of the pass, scan not included
-   * @param workers how many worker threads took part
+   * @param workers how many workers the pass was shared among (one per runner, at most one per namespace)
    */
   public record Pass(List<NamespaceCensus> namespaces, int measured, int vanished, int failed, long elapsedNanos, int workers) {
     public Pass {
