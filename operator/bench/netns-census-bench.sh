@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Pod-namespace census benchmark: one in-process census pass over many network namespaces
-# (tcptune's AllNamespacesCensus: one thread, setns from namespace to namespace, netlink inside
-# each) against cAdvisor's way (parse /proc/<pid>/net/tcp and tcp6 of a process in each) and
+# (tcptune's AllNamespacesCensus: one worker thread per CPU, up to 4, each taking the next
+# namespace, setns from namespace to namespace, netlink inside each; beside it the same pass on
+# one worker, with the CPU of the workers' threads summed for both) against cAdvisor's way (parse /proc/<pid>/net/tcp and tcp6 of a process in each) and
 # against `ss -tan state time-wait` run inside each namespace, on the same sockets.
 #
 #   operator/bench/netns-census-bench.sh [NAMESPACES [TIME_WAIT_PER_NAMESPACE [CHILD_EHASH]]]
@@ -11,7 +12,7 @@
 #  1. namespaces made with `ip netns add`, as every pod's is today: they share the kernel's TCP
 #     hash tables with the whole machine (the default, tcp_child_ehash_entries = 0), so every
 #     method walks all of the machine's sockets once per namespace and a pass takes seconds:
-#     two interleaved runs, to stay within TIME_WAIT's 60 s;
+#     two interleaved runs, the one-worker pass in the first only, to stay within TIME_WAIT's 60 s;
 #  2. namespaces created from inside a parent namespace whose net.ipv4.tcp_child_ehash_entries is
 #     CHILD_EHASH (set INSIDE that parent, never in the host): each child gets hash tables of its
 #     own (Linux >= 6.1), which is what a node gets when the host sets that sysctl before pods
@@ -59,7 +60,7 @@ for ((i = 0; i < COUNT; i++)); do
   ip netns exec "$ns" sleep 3600 &   # the "pod": a process in it, for cAdvisor's /proc/<pid>/net/tcp
   PIDS+=($!)
 done
-"${BENCH[@]}" --prefix "$PREFIX" --count "$COUNT" --per-namespace "$PER" --runs 2 --warmups 0 --pass-warmups 0 --label "shared TCP hash tables (the default)"
+"${BENCH[@]}" --prefix "$PREFIX" --count "$COUNT" --per-namespace "$PER" --runs 2 --one-worker-runs 1 --warmups 0 --pass-warmups 0 --label "shared TCP hash tables (the default)"
 for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 wait 2>/dev/null || true
 PIDS=()

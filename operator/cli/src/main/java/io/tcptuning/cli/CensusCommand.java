@@ -174,7 +174,10 @@ public final class CensusCommand implements Callable<Integer> {
     return errors.fail(Main.EXIT_FAILED, "census failed: " + e.getMessage() + (e.getCause() == null ? "" : " (" + IoErrors.reason(e.getCause()) + ")"));
   }
 
-  /** {@code --all-netns}: every namespace on the machine, one thread hopping through them. */
+  /**
+   * {@code --all-netns}: every namespace on the machine, a few worker threads (one per CPU, up to
+   * {@link AllNamespacesCensus#MAX_DEFAULT_WORKERS}) moving through them at once.
+   */
   private int allNamespaces(ErrorOutput errors, TimeWaitCensus.Source src) throws IOException {
     List<NetnsRef> refs;
     AllNamespacesCensus.Pass pass;
@@ -183,8 +186,8 @@ public final class CensusCommand implements Callable<Integer> {
     } catch (IOException e) {
       return errors.fail(Main.EXIT_FAILED, "cannot list the network namespaces: " + IoErrors.describe(e));
     }
-    try (NetnsRunner runner = NetnsRunner.forAllNamespaces("census")) {
-      pass = new AllNamespacesCensus(runner, src, top).take(refs);
+    try (var census = AllNamespacesCensus.withWorkers("census", AllNamespacesCensus.defaultWorkers(refs.size()), src, top)) {
+      pass = census.take(refs);
     } catch (IOException e) {
       return errors.fail(Main.EXIT_FAILED, "census failed: " + IoErrors.describe(e));
     }
@@ -247,6 +250,7 @@ public final class CensusCommand implements Callable<Integer> {
     summary.put("vanished", pass.vanished());
     summary.put("failed", pass.failed());
     summary.put("elapsedMillis", Math.round(pass.elapsedNanos() / 1e4) / 100.0);
+    summary.put("workers", pass.workers());
     json.put("summary", summary);
     var list = new ArrayList<Map<String, Object>>();
     for (Row row : rows) {

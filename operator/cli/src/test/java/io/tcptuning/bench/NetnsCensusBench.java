@@ -31,8 +31,11 @@ import java.util.concurrent.TimeUnit;
  * side:
  *
  * <ul>
- *   <li>in-process: one {@link AllNamespacesCensus} pass over all of them (one thread hopping by
- *       setns, netlink SOCK_DIAG inside each, port range and sockstat too), warm, median;
+ *   <li>in-process: one {@link AllNamespacesCensus} pass over all of them on the default number of
+ *       workers ({@link AllNamespacesCensus#defaultWorkers}: threads moving by setns, each taking
+ *       the next namespace, netlink SOCK_DIAG inside each, port range and sockstat too), warm,
+ *       median; beside it the same pass on one worker, and the CPU time of the workers' threads
+ *       summed for both (in parallel the wall time shrinks, the CPU time does not);
  *   <li>cAdvisor's way: read and parse {@code /proc/<pid>/net/tcp} and {@code tcp6} of a process in
  *       each namespace, counting TIME_WAIT lines, warm, median;
  *   <li>{@code ip netns exec NS ss -tan state time-wait} per namespace, whole processes.
@@ -41,10 +44,11 @@ import java.util.concurrent.TimeUnit;
  * Every method must count exactly the sockets made; sockstat before and after says whether any
  * expired meanwhile (TIME_WAIT lasts 60 s).
  *
- * <pre>NetnsCensusBench (--prefix NAME | --pids-file FILE) --count N --per-namespace M [--runs R] [--warmups W] [--pass-warmups P] [--label TEXT]</pre>
+ * <pre>NetnsCensusBench (--prefix NAME | --pids-file FILE) --count N --per-namespace M [--runs R] [--one-worker-runs K] [--warmups W] [--pass-warmups P] [--label TEXT]</pre>
  *
  * {@code --warmups}: rounds of every timed method before the measured runs; {@code
- * --pass-warmups}: further in-process passes alone (default 5).
+ * --pass-warmups}: further in-process passes alone (default 5); {@code --one-worker-runs}: how
+ * many of the R runs also time the one-worker pass (default all; at least one).
  *
  * {@code --prefix}: namespaces made with {@code ip netns add NAME-i}, each with a process in it.
  * {@code --pids-file}: namespaces held by the processes listed (one PID a line), for namespaces
@@ -63,6 +67,7 @@ public final class NetnsCensusBench {
     int runs = 5;
     int warmups = 1;
     int passWarmups = 5;
+    int oneWorkerRuns = Integer.MAX_VALUE;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--prefix" -> prefix = args[++i];
@@ -73,6 +78,7 @@ public final class NetnsCensusBench {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--warmups" -> warmups = Integer.parseInt(args[++i]);
         case "--pass-warmups" -> passWarmups = Integer.parseInt(args[++i]);
+        case "--one-worker-runs" -> oneWorkerRuns = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -97,16 +103,20 @@ public final class NetnsCensusBench {
     long madeAt = System.nanoTime();
     System.out.printf(Locale.ROOT, "sockets made in %.1f s%n", (madeAt - t0) / 1e9);
 
-    try (NetnsRunner runner = NetnsRunner.forAllNamespaces("bench-census")) {
-      var census = new AllNamespacesCensus(runner, TimeWaitCensus.Source.NETLINK, 10);
+    int workers = AllNamespacesCensus.defaultWorkers(refs.size());
+    try (var census = AllNamespacesCensus.withWorkers("bench-census", workers, TimeWaitCensus.Source.NETLINK, 10);
+        var oneWorker = AllNamespacesCensus.withWorkers("bench-census-one", 1, TimeWaitCensus.Source.NETLINK, 10);
+        NetnsRunner runner = NetnsRunner.forAllNamespaces("bench-sockstat")) {
       long before = sockstatTotal(runner, refs);
       // The first pass of this JVM (class loading, FFM linking, interpreted code), then warm-up.
       long firstStart = System.nanoTime();
       AllNamespacesCensus.Pass first = census.take(refs);
       double firstMs = (System.nanoTime() - firstStart) / 1e6;
       check("in-process", first, refs, perNamespace);
+      check("in-process, one worker", oneWorker.take(refs), refs, perNamespace);
       for (int i = 0; i < warmups; i++) {
         census.take(refs);
+        oneWorker.take(refs);
         procNetTcp(refs, perNamespace);
       }
       // More in-process passes (a fifth of a second each), so that the JIT compiler has finished
@@ -114,29 +124,42 @@ public final class NetnsCensusBench {
       // passes: an agent runs this code warm, every census interval for days.
       for (int i = 0; i < passWarmups; i++) {
         census.take(refs);
+        oneWorker.take(refs);
       }
       // Interleaved, so that each method meets the same machine: the same sockets, the same
       // neighbours' load, and any socket that expires affects all of them alike.
       double[] inProcess = new double[runs];
+      double[] inProcessOne = new double[Math.max(1, Math.min(runs, oneWorkerRuns))];
       double[] cadvisor = new double[runs];
       int ssRuns = 1;
       double[] ss = new double[ssRuns];
       var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-      // The pass's own thread (the runner's worker), to the nanosecond: what the pass costs
+      // The passes' own threads (the runners' workers), to the nanosecond: what a pass costs
       // whatever else the machine runs; process CPU time adds the JVM's compiler and GC threads.
+      // Summed over the workers: in parallel the wall time shrinks, the CPU time does not.
       var threads = ManagementFactory.getThreadMXBean();
-      long worker = runner.run(refs.getFirst(), r -> Thread.currentThread().threadId());
       double[] workerCpu = new double[runs];
+      double[] workerCpuOne = new double[inProcessOne.length];
       long cpuInPasses = 0;
       for (int i = 0; i < runs; i++) {
+        List<Long> ids = census.workerThreadIds();
         long cpu = os.getProcessCpuTime();
-        long threadCpu = threads.getThreadCpuTime(worker);
+        long threadCpu = threadsCpu(threads, ids);
         long s = System.nanoTime();
         AllNamespacesCensus.Pass p = census.take(refs);
         inProcess[i] = (System.nanoTime() - s) / 1e6;
-        workerCpu[i] = (threads.getThreadCpuTime(worker) - threadCpu) / 1e6;
+        workerCpu[i] = (threadsCpu(threads, ids) - threadCpu) / 1e6;
         cpuInPasses += os.getProcessCpuTime() - cpu;
         check("in-process", p, refs, perNamespace);
+        if (i < inProcessOne.length) {
+          ids = oneWorker.workerThreadIds();
+          threadCpu = threadsCpu(threads, ids);
+          s = System.nanoTime();
+          p = oneWorker.take(refs);
+          inProcessOne[i] = (System.nanoTime() - s) / 1e6;
+          workerCpuOne[i] = (threadsCpu(threads, ids) - threadCpu) / 1e6;
+          check("in-process, one worker", p, refs, perNamespace);
+        }
         s = System.nanoTime();
         procNetTcp(refs, perNamespace);
         cadvisor[i] = (System.nanoTime() - s) / 1e6;
@@ -179,16 +202,20 @@ public final class NetnsCensusBench {
       double ca = median(cadvisor);
       double sm = median(ss);
       System.out.println();
-      System.out.printf(Locale.ROOT, "%-58s %10s %8s%n", "one pass over all " + count + " namespaces", "median", "ratio");
-      System.out.printf(Locale.ROOT, "%-58s %8.1f ms %7s%n", "tcptune in-process (setns + netlink inet_diag), " + runs + " runs", ip, "1.0x");
-      System.out.printf(Locale.ROOT, "%-58s %8.1f ms %6.1fx%n", "cAdvisor's way (/proc/<pid>/net/tcp,tcp6 parse), " + runs + " runs", ca, ca / ip);
-      System.out.printf(Locale.ROOT, "%-58s %8.1f ms %6.1fx%n", (prefix != null ? "ip netns exec NS" : "nsenter -n -t PID") + " ss -tan state time-wait, " + ssRuns + " run", sm, sm / ip);
-      System.out.printf(Locale.ROOT, "%-58s %8.1f ms%n", "tcptune in-process, sockstat TIME_WAIT total only, 5 runs", median(sockstatOnly));
+      String w = workers + (workers == 1 ? " worker" : " workers in parallel");
+      System.out.printf(Locale.ROOT, "%-78s %10s %8s%n", "one pass over all " + count + " namespaces", "median", "ratio");
+      System.out.printf(Locale.ROOT, "%-78s %8.1f ms %7s%n", "tcptune in-process, " + w + " (setns + netlink inet_diag), " + runs + " runs", ip, "1.0x");
+      System.out.printf(Locale.ROOT, "%-78s %8.1f ms %6.1fx%n", "tcptune in-process, 1 worker (the same code on one thread), " + inProcessOne.length + " runs", median(inProcessOne), median(inProcessOne) / ip);
+      System.out.printf(Locale.ROOT, "%-78s %8.1f ms %6.1fx%n", "cAdvisor's way (/proc/<pid>/net/tcp,tcp6 parse), " + runs + " runs", ca, ca / ip);
+      System.out.printf(Locale.ROOT, "%-78s %8.1f ms %6.1fx%n", (prefix != null ? "ip netns exec NS" : "nsenter -n -t PID") + " ss -tan state time-wait, " + ssRuns + " run", sm, sm / ip);
+      System.out.printf(Locale.ROOT, "%-78s %8.1f ms%n", "tcptune in-process, sockstat TIME_WAIT total only (1 thread), 5 runs", median(sockstatOnly));
       System.out.println();
-      System.out.printf(Locale.ROOT, "in-process first pass of a fresh JVM: %.1f ms; warm passes min %.1f / max %.1f ms%n", firstMs, min(inProcess), max(inProcess));
-      System.out.printf(Locale.ROOT, "in-process CPU per pass (process CPU time): %.1f ms, i.e. %.1f millicores at one pass per 15 s, %.1f at one per 1 s%n",
-          cpuPerPassMs, cpuPerPassMs / 15, cpuPerPassMs);
-      System.out.printf(Locale.ROOT, "in-process CPU of the pass's thread: median %.1f ms, min %.1f ms%n", median(workerCpu), min(workerCpu));
+      System.out.printf(Locale.ROOT, "in-process first pass of a fresh JVM (%s): %.1f ms; warm passes min %.1f / max %.1f ms; 1 worker min %.1f / max %.1f ms%n",
+          w, firstMs, min(inProcess), max(inProcess), min(inProcessOne), max(inProcessOne));
+      System.out.printf(Locale.ROOT, "in-process CPU per pass, %s (process CPU time): %.1f ms, i.e. %.1f millicores at one pass per 15 s, %.1f at one per 1 s%n",
+          w, cpuPerPassMs, cpuPerPassMs / 15, cpuPerPassMs);
+      System.out.printf(Locale.ROOT, "in-process CPU of the workers' threads per pass, summed: %s median %.1f ms (min %.1f); 1 worker median %.1f ms (min %.1f)%n",
+          w, median(workerCpu), min(workerCpu), median(workerCpuOne), min(workerCpuOne));
       System.out.printf(Locale.ROOT, "NetnsScanner.scan(): %.2f ms over %d processes%n", scanMs, processes);
       System.out.printf(Locale.ROOT, "sockstat TIME_WAIT over the namespaces: %,d before, %,d after%s%n", before, after,
           before == after ? "" : "  UNSTABLE: sockets expired while measuring");
@@ -363,6 +390,14 @@ public final class NetnsCensusBench {
         MISMATCHES.add("ss: " + name + " has " + lines);
       }
     }
+  }
+
+  private static long threadsCpu(java.lang.management.ThreadMXBean threads, List<Long> ids) {
+    long sum = 0;
+    for (long id : ids) {
+      sum += Math.max(0, threads.getThreadCpuTime(id));
+    }
+    return sum;
   }
 
   private static long sockstatTotal(NetnsRunner runner, List<NetnsRef> refs) throws IOException {

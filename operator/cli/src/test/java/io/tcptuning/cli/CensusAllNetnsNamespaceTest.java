@@ -84,6 +84,8 @@ class CensusAllNetnsNamespaceTest {
     JsonNode json = JSON.readTree(r.out());
     JsonNode items = json.get("namespaces");
     assertThat(items.size()).isEqualTo(json.get("summary").get("namespaces").asInt()).isGreaterThanOrEqualTo(3);
+    assertThat(json.get("summary").get("workers").asInt()).as("one per CPU, up to 4")
+        .isEqualTo(Math.min(Math.min(Runtime.getRuntime().availableProcessors(), items.size()), 4));
 
     JsonNode host = items.get(0);
     assertThat(host.get("host").asBoolean()).isTrue();

@@ -8,6 +8,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -19,6 +20,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * process's own ({@link HostNamespaceRefusedException}): the pod path can never write the node's
  * namespace. {@link #forAllNamespaces} allows it, for measuring.
  *
- * <p>One call at a time; calls from several threads queue.
+ * <p>One call at a time; calls from several threads queue. To work in several namespaces at once,
+ * use several runners (each with its worker), all made from a thread at home, sharing the
+ * namespaces through {@link #runInEach(Supplier, Task)}.
  */
 public final class NetnsRunner implements AutoCloseable {
   /** Work done inside a namespace, on the runner's worker thread. */
@@ -141,29 +145,29 @@ public final class NetnsRunner implements AutoCloseable {
    *
    * @throws IOException only when no worker could be started at home
    */
-  public synchronized <T> List<Outcome<T>> runInEach(List<NetnsRef> refs, Task<T> task) throws IOException {
+  public <T> List<Outcome<T>> runInEach(List<NetnsRef> refs, Task<T> task) throws IOException {
+    Iterator<NetnsRef> it = refs.iterator();
+    return runInEach(() -> it.hasNext() ? it.next() : null, task);
+  }
+
+  /**
+   * Like {@link #runInEach(List, Task)}, with the namespaces handed out one at a time: the worker
+   * asks {@code next} for a namespace whenever it is done with the previous one, until it returns
+   * null. Several runners can so share one list, each taking the next namespace when it is free,
+   * so that a slow namespace holds up one worker and not a fixed share of the list. {@code next}
+   * is called on the worker thread (it must be safe to call from several workers at once when
+   * they share it), never again after it returned null, and not at all when no worker could be
+   * started: the namespaces this runner did not take are left to the others.
+   *
+   * @return one outcome per namespace taken, in the order taken
+   * @throws IOException only when no worker could be started at home
+   */
+  public synchronized <T> List<Outcome<T>> runInEach(Supplier<NetnsRef> next, Task<T> task) throws IOException {
     return onWorker(w -> {
-      List<Outcome<T>> out = new ArrayList<>(refs.size());
+      List<Outcome<T>> out = new ArrayList<>();
       try {
-        for (NetnsRef ref : refs) {
-          if (refuses(ref)) {
-            out.add(new Outcome<>(ref, Status.REFUSED, null, new HostNamespaceRefusedException(ref.inode()).getMessage()));
-            continue;
-          }
-          try {
-            w.enter(ref);
-          } catch (NamespaceGoneException e) {
-            out.add(new Outcome<>(ref, Status.GONE, null, e.getMessage()));
-            continue;
-          } catch (IOException | RuntimeException e) {
-            out.add(new Outcome<>(ref, Status.FAILED, null, IoErrors.describe(e)));
-            continue;
-          }
-          try {
-            out.add(new Outcome<>(ref, Status.DONE, task.call(ref), null));
-          } catch (IOException | RuntimeException e) {
-            out.add(new Outcome<>(ref, Status.FAILED, null, IoErrors.describe(e)));
-          }
+        for (NetnsRef ref; (ref = next.get()) != null; ) {
+          out.add(w.runOne(ref, task));
         }
       } finally {
         w.goHome();
@@ -304,6 +308,25 @@ public final class NetnsRunner implements AutoCloseable {
 
     void stop() {
       jobs.add(STOP);
+    }
+
+    /** One namespace of a {@link #runInEach} pass: entered and left there (the next entry or goHome moves on); never throws. */
+    <T> Outcome<T> runOne(NetnsRef ref, Task<T> task) {
+      if (refuses(ref)) {
+        return new Outcome<>(ref, Status.REFUSED, null, new HostNamespaceRefusedException(ref.inode()).getMessage());
+      }
+      try {
+        enter(ref);
+      } catch (NamespaceGoneException e) {
+        return new Outcome<>(ref, Status.GONE, null, e.getMessage());
+      } catch (IOException | RuntimeException e) {
+        return new Outcome<>(ref, Status.FAILED, null, IoErrors.describe(e));
+      }
+      try {
+        return new Outcome<>(ref, Status.DONE, task.call(ref), null);
+      } catch (IOException | RuntimeException e) {
+        return new Outcome<>(ref, Status.FAILED, null, IoErrors.describe(e));
+      }
     }
 
     /** Steps 1-4: open a path to it, check the inode, setns, check again. */
