@@ -13,7 +13,7 @@
 #                     cache belongs to that JVM build
 #   TRAINING_API_JAVA a JDK's java that can run a source file, for the stand-in API server; when
 #                     unset, the API server is a closed port (the TLS handshake and the reading of
-#                     real answers then stay out of the cache: 0.3-0.5 s more to the first report)
+#                     real answers then stay out of the cache: about 0.5 s more to the first report)
 # A cache belongs to one JVM build and one jar: JDK 25.0.3 was seen to use a cache's classes for
 # another jar of other content, size and path without a word, so retrain whenever the jar changes
 # (in the Dockerfile the training RUN follows the jar's COPY).
@@ -42,9 +42,13 @@ if [ -n "${TRAINING_API_JAVA:-}" ]; then
   # the agent trusts that certificate as a pod trusts its cluster's CA.
   keytool=$(dirname "$java")/keytool
   command -v "$keytool" >/dev/null 2>&1 || keytool=keytool
-  "$keytool" -genkeypair -keystore "$work/api.p12" -storetype PKCS12 -storepass aot-training -alias api \
-    -keyalg EC -groupname secp256r1 -dname CN=aot-training -ext san=ip:127.0.0.1 -validity 2 >/dev/null 2>&1
-  "$keytool" -exportcert -rfc -keystore "$work/api.p12" -storepass aot-training -alias api -file "$work/ca.crt" >/dev/null 2>&1
+  if ! { "$keytool" -genkeypair -keystore "$work/api.p12" -storetype PKCS12 -storepass aot-training -alias api \
+      -keyalg EC -groupname secp256r1 -dname CN=aot-training -ext san=ip:127.0.0.1 -validity 2 &&
+    "$keytool" -exportcert -rfc -keystore "$work/api.p12" -storepass aot-training -alias api -file "$work/ca.crt"; } >"$work/keytool.log" 2>&1; then
+    echo "train-agent-aot: keytool could not make the stand-in API server's key; its output:" >&2
+    cat "$work/keytool.log" >&2
+    exit 1
+  fi
   ca="$work/ca.crt"
   api_port=${TCPTUNE_TRAINING_API_PORT:-6443} # below the trained port range (10240-)
   "$TRAINING_API_JAVA" "$(dirname "$0")/AotTrainingApi.java" "$work/api.p12" aot-training "$api_port" "$work/api-ready" >"$work/api.log" 2>&1 &
