@@ -159,7 +159,7 @@ class AgentPodsProcessNamespaceTest {
 
       // 3. A pod whose namespace goes away takes its journal with it, without an error.
       Path declaresJournal = state.resolve("pods").resolve(declares.uid() + "_" + declares.inode());
-      assertThat(declaresJournal.resolve("originals.journal")).exists();
+      assertThat(declaresJournal.resolve("originals-netns-" + declares.inode() + ".journal")).exists();
       declares.close();
       await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(declaresJournal));
 

@@ -217,6 +217,15 @@ public final class OriginalsJournal {
     return new OriginalsJournal(stateDir, namespaceFileName(netns.id().inode()), Optional.of(netns));
   }
 
+  /**
+   * The journal file of another namespace known here only by its inode, to find or remove it. Who
+   * it was written for is checked when it is loaded through {@link #forNamespace} inside that
+   * namespace; this instance does not load it (its entries name a namespace it does not know).
+   */
+  public static OriginalsJournal ofNamespaceInode(Path stateDir, long inode) {
+    return new OriginalsJournal(stateDir, namespaceFileName(inode), Optional.empty());
+  }
+
   static String namespaceFileName(long inode) {
     return NETNS_PREFIX + inode + ".journal";
   }

@@ -1,5 +1,6 @@
 package io.tcptuning.agent.pods;
 
+import io.tcptuning.node.NetNamespace;
 import io.tcptuning.node.OriginalsJournal;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -15,8 +16,14 @@ import java.util.regex.Pattern;
  * One {@link OriginalsJournal} per pod network namespace, each in a directory of its own under
  * {@code <state dir>/pods/}, named {@code <pod uid>_<namespace inode>}. Both halves of the key
  * matter: a namespace inode is reused by the kernel once the namespace is gone, and a pod UID
- * outlives a sandbox that is recreated; together they can never restore one pod's originals into
- * another pod, or into a namespace the originals were not read from.
+ * outlives a sandbox that is recreated; together they never restore one pod's originals into
+ * another pod. The journal itself records who the namespace was (inode, {@code SO_NETNS_COOKIE},
+ * boot id: {@link OriginalsJournal#forNamespace}) and is opened only from inside the namespace
+ * ({@link #inside}), so that a pod's sandbox recreated under the same inode (the kernel reuses
+ * them within seconds) is recognised as another namespace ({@link
+ * io.tcptuning.node.JournalForOtherNamespaceException}): its originals were never read there.
+ * A journal written before namespace identities were recorded ({@code originals.journal}) is
+ * still read, without that check.
  */
 public final class PodJournals {
   /** A pod network namespace, as the journals know it. */
@@ -59,13 +66,40 @@ public final class PodJournals {
     return root;
   }
 
-  public OriginalsJournal journal(Key key) {
-    return new OriginalsJournal(root.resolve(key.dirName()));
+  /**
+   * The journal of the pod namespace the calling thread is in, which must be {@code key}'s (the
+   * runner's worker, entered): the one recorded for who this namespace is now, or a journal
+   * written before identities were recorded.
+   *
+   * @param path how the namespace was reached (recorded with it, for the reader)
+   */
+  public OriginalsJournal inside(Key key, Path path) throws IOException {
+    OriginalsJournal legacy = legacy(key);
+    if (Files.exists(legacy.file())) {
+      return legacy;
+    }
+    NetNamespace.Identity id = NetNamespace.currentIdentity();
+    if (id.inode() != key.inode()) {
+      throw new IOException("the journal of net:[" + key.inode() + "] opened from net:[" + id.inode() + "]");
+    }
+    return OriginalsJournal.forNamespace(dir(key), new OriginalsJournal.Netns(id, path.toAbsolutePath().toString()));
   }
 
   /** True when originals are on record for this pod namespace. */
   public boolean exists(Key key) {
-    return Files.exists(journal(key).file());
+    return Files.exists(legacy(key).file()) || Files.exists(byInode(key).file());
+  }
+
+  private Path dir(Key key) {
+    return root.resolve(key.dirName());
+  }
+
+  private OriginalsJournal legacy(Key key) {
+    return new OriginalsJournal(dir(key));
+  }
+
+  private OriginalsJournal byInode(Key key) {
+    return OriginalsJournal.ofNamespaceInode(dir(key), key.inode());
   }
 
   /** Every pod namespace with a directory here (a journal, or what is left of one). */
@@ -81,8 +115,9 @@ public final class PodJournals {
     return out;
   }
 
-  /** Forgets a pod namespace that is gone: its journal, lock and directory. */
+  /** Forgets a pod namespace that is gone (or was replaced): its journal, lock and directory. */
   public void drop(Key key) throws IOException {
-    journal(key).discard();
+    byInode(key).discard();
+    legacy(key).discard(); // the last one removes the directory
   }
 }

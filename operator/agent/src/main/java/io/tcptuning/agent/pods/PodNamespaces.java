@@ -16,6 +16,7 @@ import io.tcptuning.domain.TuningRequest;
 import io.tcptuning.node.ApplyResult;
 import io.tcptuning.node.IoErrors;
 import io.tcptuning.node.NetlinkSocket;
+import io.tcptuning.node.JournalForOtherNamespaceException;
 import io.tcptuning.node.OriginalsJournal;
 import io.tcptuning.node.ProcSysctls;
 import io.tcptuning.node.RevertResult;
@@ -336,7 +337,7 @@ public final class PodNamespaces implements AutoCloseable {
     }
     CensusReport report = tw != 0 || inUse >= ENUMERATE_AT_SOCKETS ? podCensus.take(1) : null;
     List<SysctlApplier.Drift> drift = tuned == null ? List.of()
-        : new SysctlApplier(new ProcSysctls(), journals.journal(tuned.key())).detectDrift(tuned.applied);
+        : new SysctlApplier(new ProcSysctls(), journals.inside(tuned.key(), tuned.ref.entry())).detectDrift(tuned.applied);
     return new Visit(report, report != null ? report.timeWaitTotal() : Math.max(0, tw), drift);
   }
 
@@ -523,16 +524,19 @@ public final class PodNamespaces implements AutoCloseable {
   }
 
   private void tune(Tracked t) {
+    tune(t, true);
+  }
+
+  private void tune(Tracked t, boolean firstAttempt) {
     PodInfo pod = t.pod;
     PodJournals.Key key = t.key();
     TuningRequest request = new TuningRequest(policy, desiredFor(pod), facts.kernel(), facts.nat(),
         Boolean.TRUE.equals(spec.getAssumeNat()), t.census == null ? Set.of() : t.census.listeningPorts());
-    OriginalsJournal journal = journals.journal(key);
     List<PodRefusal> refusals = new ArrayList<>(declaredRefusals(pod));
     try {
       if (mode == Mode.DryRun) {
         Plan plan = runner.run(t.ref, ref -> {
-          SysctlApplier applier = new SysctlApplier(new ProcSysctls(), journal);
+          SysctlApplier applier = new SysctlApplier(new ProcSysctls(), journals.inside(key, ref.entry()));
           if (journals.exists(key)) {
             RevertResult r = applier.revert(policy); // DryRun writes nothing of its own: give back first
             if (r.outcome() == RevertResult.Outcome.Reverted) {
@@ -554,7 +558,7 @@ public final class PodNamespaces implements AutoCloseable {
         return;
       }
       t.mayHaveJournal = true;
-      ApplyResult result = runner.run(t.ref, ref -> new SysctlApplier(new ProcSysctls(), journal).apply(request));
+      ApplyResult result = runner.run(t.ref, ref -> new SysctlApplier(new ProcSysctls(), journals.inside(key, ref.entry())).apply(request));
       boolean inPlace = false;
       for (SysctlOutcome o : result.sysctls()) {
         switch (o.status()) {
@@ -584,6 +588,16 @@ public final class PodNamespaces implements AutoCloseable {
       LOG.info("policy={} node={} pod={} {} vanished before it could be tuned", policy, node, pod.shown(), t.ref.label());
       byInode.remove(t.ref.inode());
       gone(t);
+    } catch (JournalForOtherNamespaceException e) {
+      // The pod's sandbox was recreated under the same inode: those originals were never this
+      // namespace's. Forget them and tune it as the new namespace it is.
+      dropQuietly(key, pod.shown() + " " + t.ref.label(), "its journal was written for an earlier namespace with this inode");
+      if (firstAttempt) {
+        tune(t, false);
+      } else {
+        t.refusals = refusals;
+        failed(t, IoErrors.describe(e));
+      }
     } catch (IOException | RuntimeException e) {
       t.refusals = refusals;
       failed(t, IoErrors.describe(e));
@@ -605,7 +619,7 @@ public final class PodNamespaces implements AutoCloseable {
     boolean hadJournal = journals.exists(key);
     try {
       if (hadJournal) {
-        RevertResult r = runner.run(t.ref, ref -> new SysctlApplier(new ProcSysctls(), journals.journal(key)).revert(policy));
+        RevertResult r = runner.run(t.ref, ref -> new SysctlApplier(new ProcSysctls(), journals.inside(key, ref.entry())).revert(policy));
         for (SysctlOutcome o : r.sysctls()) {
           if (o.status() == SysctlOutcome.Status.Restored) {
             LOG.info("policy={} node={} pod={} restored {} {}->{} ({})", policy, node, t.shown(), o.sysctl().dottedName(),
@@ -625,6 +639,9 @@ public final class PodNamespaces implements AutoCloseable {
     } catch (NamespaceGoneException e) {
       byInode.remove(t.ref.inode());
       gone(t);
+    } catch (JournalForOtherNamespaceException e) {
+      // Originals of an earlier namespace under this inode: nothing of them belongs here.
+      dropQuietly(key, t.shown() + " " + t.ref.label(), "its journal was written for an earlier namespace with this inode (nothing restored)");
     } catch (IOException | RuntimeException e) {
       LOG.error("policy={} node={} pod={} cannot give back ({}): {}", policy, node, t.shown(), why, IoErrors.describe(e));
     }

@@ -178,7 +178,7 @@ class PodNamespacesNamespaceTest {
   }
 
   Path journalOf(TestPod p) {
-    return stateDir.resolve("pods").resolve(p.uid() + "_" + p.inode()).resolve("originals.journal");
+    return stateDir.resolve("pods").resolve(p.uid() + "_" + p.inode()).resolve("originals-netns-" + p.inode() + ".journal");
   }
 
   @Test
@@ -288,6 +288,81 @@ class PodNamespacesNamespaceTest {
     census();
     assertThat(journalOf(live)).exists();
     assertThat(live.namespace().sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("1");
+  }
+
+  @Test
+  void aJournalWrittenForAnEarlierNamespaceUnderTheSameInodeIsNeverRestoredIntoThisOne() throws Exception {
+    TestPod c = pod("client-recreated", Map.of("role", "client"), null);
+    start(Mode.Enforce);
+    census();
+    Path journal = journalOf(c);
+    String written = Files.readString(journal);
+    assertThat(written).as("the journal records who the namespace is").contains("netns " + c.inode() + " ");
+    // As if the pod's sandbox had been recreated under the same inode while the agent was down:
+    // the journal on record names another namespace (another cookie) with other originals.
+    onKernel(() -> {
+      loop.close();
+      return null;
+    });
+    String foreign = written.lines()
+        .map(l -> l.startsWith("netns ") ? l.replaceFirst("^netns (\\d+) (\\d+) ", "netns $1 1 ") : l)
+        .map(l -> l.startsWith("sysctl net.ipv4.tcp_tw_reuse=") ? "sysctl net.ipv4.tcp_tw_reuse=2" : l)
+        .filter(l -> !l.startsWith("sha256 ")).collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+    Files.writeString(journal, foreign + "sha256 " + sha256(foreign) + "\n");
+    c.namespace().setSysctl("net.ipv4.tcp_tw_reuse", "0"); // the new namespace's own value
+    nodePods.close();
+    start(Mode.Enforce);
+
+    census(); // the new agent tunes it, from this namespace's own originals
+    assertThat(c.namespace().sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("1");
+    assertThat(Files.readString(journal)).contains("sysctl net.ipv4.tcp_tw_reuse=0").doesNotContain("netns " + c.inode() + " 1 ");
+    onKernel(() -> {
+      loop.letGo("policy deleted");
+      return null;
+    });
+    assertThat(c.namespace().sysctl("net.ipv4.tcp_tw_reuse")).as("this namespace's original, not the earlier one's").isEqualTo("0");
+
+    // A journal that names another namespace when the policy lets go: nothing restored from it.
+    onKernel(() -> {
+      loop.close();
+      return null;
+    });
+    nodePods.close();
+    start(Mode.Enforce);
+    census();
+    written = Files.readString(journal);
+    foreign = written.lines().map(l -> l.startsWith("netns ") ? l.replaceFirst("^netns (\\d+) (\\d+) ", "netns $1 1 ") : l)
+        .filter(l -> !l.startsWith("sha256 ")).collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+    Files.writeString(journal, foreign + "sha256 " + sha256(foreign) + "\n");
+    onKernel(() -> {
+      loop.letGo("policy deleted");
+      return null;
+    });
+    assertThat(c.namespace().sysctl("net.ipv4.tcp_tw_reuse")).as("left as it is").isEqualTo("1");
+    assertThat(journal.getParent()).doesNotExist();
+  }
+
+  static String sha256(String text) throws Exception {
+    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void aJournalFromBeforeNamespaceIdentitiesIsStillRestored() throws Exception {
+    TestPod c = pod("client-legacy", Map.of("role", "client"), null);
+    // Written by the previous version: originals.journal, no netns line (format 2).
+    Path dir = Files.createDirectories(stateDir.resolve("pods").resolve(c.uid() + "_" + c.inode()));
+    String legacy = "tcptune-originals 2\nowner " + POLICY + "\nsysctl net.ipv4.tcp_tw_reuse=0\napplied net.ipv4.tcp_tw_reuse=1\n";
+    Files.writeString(dir.resolve("originals.journal"), legacy + "sha256 " + sha256(legacy) + "\n");
+    c.namespace().setSysctl("net.ipv4.tcp_tw_reuse", "1");
+    start(Mode.Enforce);
+    census();
+    assertThat(dir.resolve("originals-netns-" + c.inode() + ".journal")).doesNotExist();
+    onKernel(() -> {
+      loop.letGo("policy deleted");
+      return null;
+    });
+    assertThat(c.namespace().sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("0");
+    assertThat(dir).doesNotExist();
   }
 
   @Test
