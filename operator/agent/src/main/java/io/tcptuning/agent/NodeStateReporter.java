@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Status;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import javax.net.ssl.TrustManager;
 
 /**
  * This node's only door to the API server, through fabric8's client: writes the node's {@code
@@ -49,21 +52,29 @@ public final class NodeStateReporter implements AutoCloseable {
    * KUBERNETES_AUTH_SERVICEACCOUNT_TOKEN} or a kubeconfig elsewhere), with {@link #tuned} settings.
    */
   public static KubernetesClient newClient() {
-    return tuned(new KubernetesClientBuilder()).build();
+    return newClient(new ConfigBuilder().build()); // configured as fabric8 configures itself
+  }
+
+  /** The agent's client for this configuration, with {@link #tuned} settings and the cluster CA alone trusted ({@link ClusterCaTrust}). */
+  static KubernetesClient newClient(Config found) {
+    Config config = tuned(found);
+    TrustManager[] clusterCaOnly = ClusterCaTrust.trustManagers(config);
+    return new KubernetesClientBuilder().withConfig(config).withKubernetesSerialization(serialization())
+        .withHttpClientBuilderConsumer(http -> ClusterCaTrust.apply(http, config, clusterCaOnly))
+        .build();
   }
 
   /**
    * The agent's client settings: fail fast and let the agent's own backoff pace the retries, so
    * that a write during an API outage does not hold the reporting thread for minutes.
    */
-  public static KubernetesClientBuilder tuned(KubernetesClientBuilder builder) {
-    return builder.withKubernetesSerialization(serialization())
-        .editOrNewConfig()
+  static Config tuned(Config config) {
+    return new ConfigBuilder(config)
         .withRequestRetryBackoffLimit(1)
         .withRequestRetryBackoffInterval(500)
         .withConnectionTimeout(5_000)
         .withRequestTimeout(10_000)
-        .endConfig();
+        .build();
   }
 
   /**

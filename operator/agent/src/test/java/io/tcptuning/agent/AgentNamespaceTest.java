@@ -97,7 +97,7 @@ class AgentNamespaceTest {
   Agent startAgent(TcpTuningPolicy policy, Duration censusInterval) throws Exception {
     AgentConfig config = new AgentConfig(NODE, policy.getMetadata().getName(), policy.getMetadata().getGeneration() == null ? 1 : policy.getMetadata().getGeneration(),
         policy.getSpec(), stateDir, censusInterval, Duration.ofHours(1), 0, Optional.of(ns.path()));
-    Agent agent = new Agent(config, () -> api.newClient(NodeStateReporter::tuned), Clock.systemUTC());
+    Agent agent = new Agent(config, () -> NodeStateReporter.newClient(api.clientConfig()), Clock.systemUTC());
     agent.start();
     return agent;
   }

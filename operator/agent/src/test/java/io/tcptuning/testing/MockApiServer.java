@@ -120,6 +120,13 @@ public final class MockApiServer implements AutoCloseable {
     return server.createClient(b -> settings.apply(b));
   }
 
+  /** How fabric8 reaches this server (URL, trust, namespace), for building a client of one's own. */
+  public io.fabric8.kubernetes.client.Config clientConfig() {
+    try (KubernetesClient c = newClient()) {
+      return c.getConfiguration();
+    }
+  }
+
   public int port() {
     return port;
   }
