@@ -268,6 +268,14 @@ public final class SysctlApplier {
 
   /** Tuned sysctls of the plan (Change or Keep) whose current value is not the desired one. */
   public List<Drift> detectDrift(Plan plan) throws IOException {
+    return detectDrift(sysctls, plan);
+  }
+
+  /**
+   * As {@link #detectDrift(Plan)}, read through {@code sysctls}: it reads the values only, never
+   * the journal, so a caller that only checks (a pod visited each census) needs none.
+   */
+  public static List<Drift> detectDrift(ProcSysctls sysctls, Plan plan) throws IOException {
     List<Drift> out = new ArrayList<>();
     for (PlannedSysctl line : plan.sysctls()) {
       if (line.action() == Action.Refuse) {

@@ -337,7 +337,7 @@ public final class PodNamespaces implements AutoCloseable {
     }
     CensusReport report = tw != 0 || inUse >= ENUMERATE_AT_SOCKETS ? podCensus.take(1) : null;
     List<SysctlApplier.Drift> drift = tuned == null ? List.of()
-        : new SysctlApplier(new ProcSysctls(), journals.inside(tuned.key(), tuned.ref.entry())).detectDrift(tuned.applied);
+        : SysctlApplier.detectDrift(new ProcSysctls(), tuned.applied);
     return new Visit(report, report != null ? report.timeWaitTotal() : Math.max(0, tw), drift);
   }
 
