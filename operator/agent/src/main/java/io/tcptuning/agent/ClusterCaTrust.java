@@ -3,17 +3,14 @@ package io.tcptuning.agent;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.internal.CertUtils;
 import io.fabric8.kubernetes.client.internal.SSLUtils;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
-import java.util.Base64;
 import java.util.Collection;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -41,17 +38,14 @@ final class ClusterCaTrust {
     if (config.isTrustCerts()) {
       return null;
     }
-    byte[] pem;
+    boolean data = config.getCaCertData() != null && !config.getCaCertData().isBlank();
+    if (!data && (config.getCaCertFile() == null || config.getCaCertFile().isBlank())) {
+      return null;
+    }
     try {
-      if (config.getCaCertData() != null && !config.getCaCertData().isBlank()) {
-        pem = Base64.getMimeDecoder().decode(config.getCaCertData());
-      } else if (config.getCaCertFile() != null && !config.getCaCertFile().isBlank()) {
-        pem = Files.readAllBytes(Path.of(config.getCaCertFile()));
-      } else {
-        return null;
-      }
       Collection<? extends Certificate> cas;
-      try (InputStream in = new ByteArrayInputStream(pem)) {
+      // Read as fabric8 reads it for its own trust store (base64 data, else the file).
+      try (InputStream in = CertUtils.getInputStreamFromDataOrFile(data ? config.getCaCertData() : null, config.getCaCertFile())) {
         cas = CertificateFactory.getInstance("X.509").generateCertificates(in);
       }
       if (cas.isEmpty()) {
@@ -66,7 +60,7 @@ final class ClusterCaTrust {
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(store);
       return tmf.getTrustManagers();
-    } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+    } catch (IOException | GeneralSecurityException e) {
       throw new KubernetesClientException("cannot read the cluster CA " + where(config) + ": " + e.getMessage(), e);
     }
   }
