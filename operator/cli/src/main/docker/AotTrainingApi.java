@@ -1,3 +1,5 @@
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
@@ -20,9 +22,10 @@ import javax.net.ssl.SSLContext;
  * the node "aot-training" and the policy "aot-training" with canned objects, so that the training
  * run takes the paths a real start takes (the TLS handshake, reading a policy, a node and a pod
  * list, creating the node state and writing its status, the informers' watches) and the cache
- * holds them. Run with the source launcher of any JDK 25, not by the agent's own JVM:
+ * holds them. Run with the source launcher of any JDK 25, not by the agent's own JVM, with the
+ * jar on the class path for Jackson:
  *
- * <pre>java AotTrainingApi.java KEYSTORE.p12 PASSWORD PORT READY-FILE</pre>
+ * <pre>java -cp tcptune.jar AotTrainingApi.java KEYSTORE.p12 PASSWORD PORT READY-FILE</pre>
  *
  * It writes READY-FILE once it listens and serves until it is killed. Only for
  * {@code train-agent-aot.sh}; nothing else runs it, and it is not part of the jar.
@@ -108,24 +111,13 @@ public final class AotTrainingApi {
   /** The node state as the agent last wrote it. */
   static volatile String nodeState;
   static int resourceVersion = 10;
+  static final ObjectMapper JSON = new ObjectMapper();
 
-  /**
-   * What the agent sent, as an API server stores it: with a new resourceVersion (the next update
-   * is guarded by it). A JSON object whose first "metadata" is the object's own; a second
-   * resourceVersion key, if any, comes later and wins, as the JSON reader keeps the last.
-   */
-  static synchronized String stored(byte[] body) {
-    String json = new String(body, StandardCharsets.UTF_8);
-    int meta = json.indexOf("\"metadata\":{");
-    if (meta < 0) {
-      return json;
-    }
-    int at = meta + "\"metadata\":{".length();
-    String version = "\"resourceVersion\":\"" + (++resourceVersion) + "\"";
-    String rest = json.substring(at);
-    String sent = ",\"resourceVersion\":\"[0-9]*\"";
-    rest = rest.matches("(?s).*" + sent + ".*") ? rest.replaceFirst(sent, "") : rest.replaceFirst("\"resourceVersion\":\"[0-9]*\",?", "");
-    return json.substring(0, at) + version + (rest.startsWith("}") ? "" : ",") + rest;
+  /** What the agent sent, as an API server stores it: with a new resourceVersion (the next update is guarded by it). */
+  static synchronized String stored(byte[] body) throws IOException {
+    ObjectNode object = (ObjectNode) JSON.readTree(body);
+    object.withObjectProperty("metadata").put("resourceVersion", Integer.toString(++resourceVersion));
+    return JSON.writeValueAsString(object);
   }
 
   static String list(String kind, String apiVersion, String item) {

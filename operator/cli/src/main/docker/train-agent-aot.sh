@@ -51,7 +51,7 @@ if [ -n "${TRAINING_API_JAVA:-}" ]; then
   fi
   ca="$work/ca.crt"
   api_port=${TCPTUNE_TRAINING_API_PORT:-6443} # below the trained port range (10240-)
-  "$TRAINING_API_JAVA" "$(dirname "$0")/AotTrainingApi.java" "$work/api.p12" aot-training "$api_port" "$work/api-ready" >"$work/api.log" 2>&1 &
+  "$TRAINING_API_JAVA" -cp "$jar" "$(dirname "$0")/AotTrainingApi.java" "$work/api.p12" aot-training "$api_port" "$work/api-ready" >"$work/api.log" 2>&1 &
   api_pid=$!
   waited=0
   while [ ! -e "$work/api-ready" ]; do
