@@ -9,6 +9,7 @@ import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.node.ProcFiles;
 import io.tcptuning.operator.AgentDaemonSetFactory;
+import io.tcptuning.packaging.AgentAotTraining;
 import io.tcptuning.testing.MockApiServer;
 import io.tcptuning.testing.TestNamespace;
 import java.nio.file.Files;
@@ -132,21 +133,13 @@ public final class AgentFootprintBench {
    * loopback (run by this JDK, as the Dockerfile runs it by a JDK's). False, and why, if it fails.
    */
   static boolean trainAsTheImage(Path jar, Path cache) throws Exception {
-    Path script = ProjectPaths.resolve("operator/cli/src/main/docker/train-agent-aot.sh");
-    try (TestNamespace training = TestNamespace.create("aot-training")) {
-      ProcessBuilder pb = training.builder(List.of("sh", script.toString(), jar.toString(), cache.toString()))
-          .redirectErrorStream(true);
-      pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-      pb.environment().put("TRAINING_API_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      Process p = pb.start();
-      String out = new String(p.getInputStream().readAllBytes());
-      if (p.waitFor() != 0 || !Files.exists(cache)) {
-        System.out.println("training as the image is failed:\n" + out);
-        return false;
-      }
-      out.lines().filter(l -> l.startsWith("train-agent-aot:")).forEach(System.out::println);
-      return true;
+    AgentAotTraining.Run run = AgentAotTraining.train(jar, cache);
+    if (run.exit() != 0 || !Files.exists(cache)) {
+      System.out.println("training as the image is failed:\n" + run.output());
+      return false;
     }
+    run.output().lines().filter(l -> l.startsWith("train-agent-aot:")).forEach(System.out::println);
+    return true;
   }
 
   /** The agent's flags as the operator sets them: no AOT cache, no CDS archive (-Xshare:off). */

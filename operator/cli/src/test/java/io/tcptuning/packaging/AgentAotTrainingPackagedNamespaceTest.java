@@ -31,17 +31,9 @@ class AgentAotTrainingPackagedNamespaceTest {
     assertThat(jar).as("packaged before verify").exists();
     Path cache = dir.resolve("agent.aot");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String output;
-    try (TestNamespace ns = TestNamespace.create("aot-train")) {
-      ProcessBuilder pb = ns.builder(List.of("sh", ProjectPaths.resolve("operator/cli/src/main/docker/train-agent-aot.sh").toString(),
-          jar.toString(), cache.toString())).redirectErrorStream(true);
-      pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-      pb.environment().put("TRAINING_API_JAVA", java);
-      Process training = pb.start();
-      output = new String(training.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(training.waitFor(120, TimeUnit.SECONDS)).isTrue();
-      assertThat(training.exitValue()).as(output).isZero();
-    }
+    AgentAotTraining.Run training = AgentAotTraining.train(jar, cache);
+    String output = training.output();
+    assertThat(training.exit()).as(output).isZero();
     // The start a node runs, against the stand-in: policy, node and pods read, status written.
     assertThat(output).as(output)
         .contains("GET /apis/tcptuning.io/v1alpha1/tcptuningpolicies/aot-training", "GET /api/v1/nodes/aot-training", "GET /api/v1/pods",
