@@ -12,9 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -26,15 +24,11 @@ class DockerfileTest {
 
   private static final Path DOCKERFILE = Path.of("operator/cli/src/main/docker/Dockerfile");
 
-  /** Instruction keyword to its arguments, later instructions of the same kind winning. */
-  private static Map<String, String> instructions;
-
   /** Every instruction in order, as {keyword, arguments}. */
   private static List<String[]> all;
 
   @BeforeAll
   static void parse() throws IOException {
-    instructions = new LinkedHashMap<>();
     all = new ArrayList<>();
     StringBuilder logical = new StringBuilder();
     for (String line : Files.readAllLines(ProjectPaths.root().resolve(DOCKERFILE))) {
@@ -47,7 +41,6 @@ class DockerfileTest {
       }
       logical.append(line);
       String[] parts = logical.toString().strip().split("\\s+", 2);
-      instructions.put(parts[0].toUpperCase(), parts.length > 1 ? parts[1] : "");
       all.add(new String[] {parts[0].toUpperCase(), parts.length > 1 ? parts[1] : ""});
       logical.setLength(0);
     }
@@ -55,12 +48,12 @@ class DockerfileTest {
 
   @Test
   void runsOnATemurin25Jre() {
-    assertThat(instructions.get("FROM")).isEqualTo("eclipse-temurin:25-jre");
+    assertThat(last("FROM")).isEqualTo("eclipse-temurin:25-jre");
   }
 
   @Test
   void copiesTheJarTheBuildProduces() throws IOException {
-    assertThat(instructions.get("COPY")).isEqualTo("operator/cli/target/tcptune.jar /app/tcptune.jar");
+    assertThat(last("COPY")).isEqualTo("operator/cli/target/tcptune.jar /app/tcptune.jar");
     // operator/cli/target/tcptune.jar exists only if the CLI module's finalName stays "tcptune".
     String pom = Files.readString(ProjectPaths.root().resolve("operator/cli/pom.xml"));
     assertThat(pom).contains("<finalName>tcptune</finalName>");
@@ -74,7 +67,7 @@ class DockerfileTest {
     Deployment operator = RenderedChart.render().get(Deployment.class, RenderedChart.RELEASE);
     long chartUser = operator.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser();
 
-    assertThat(instructions.get("USER")).isEqualTo(chartUser + ":" + chartUser);
+    assertThat(last("USER")).isEqualTo(chartUser + ":" + chartUser);
     assertThat(arguments("RUN")).anySatisfy(run -> assertThat(run).contains("--uid " + chartUser).contains("--gid " + chartUser));
   }
 
@@ -141,6 +134,12 @@ class DockerfileTest {
     assertThat(script).contains("\"mode\":\"DryRun\"", "KUBERNETES_SERVICE_HOST=127.0.0.1", "-XX:AOTCacheOutput=", "AotTrainingApi.java");
   }
 
+  /** The arguments of the last {@code keyword} instruction (the one that counts, for FROM, USER, ENTRYPOINT). */
+  private static String last(String keyword) {
+    List<String> found = arguments(keyword);
+    return found.isEmpty() ? null : found.getLast();
+  }
+
   private static List<String> arguments(String keyword) {
     return all.stream().filter(i -> i[0].equals(keyword)).map(i -> i[1]).toList();
   }
@@ -157,6 +156,6 @@ class DockerfileTest {
 
   private static List<String> entrypoint() throws IOException {
     // Exec form only: a shell form would swallow SIGTERM and break graceful leader hand-over.
-    return new ObjectMapper().readValue(instructions.get("ENTRYPOINT"), new TypeReference<>() {});
+    return new ObjectMapper().readValue(last("ENTRYPOINT"), new TypeReference<>() {});
   }
 }
