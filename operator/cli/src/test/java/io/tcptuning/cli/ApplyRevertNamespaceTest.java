@@ -309,7 +309,7 @@ class ApplyRevertNamespaceTest {
         body.append("sysctl ").append(s.dottedName()).append('=').append(start.get(s)).append('\n');
       }
     }
-    Files.writeString(journal(), body + "sha256 " + sha256(body.toString()) + "\n");
+    io.tcptuning.testing.JournalFiles.write(journal(), body.toString());
     ns.setSysctl("net.ipv4.tcp_tw_reuse", "2"); // by hand or not: no applied value to tell
 
     var r = ns.cli("revert", "--state-dir=" + stateDir);
@@ -363,7 +363,4 @@ class ApplyRevertNamespaceTest {
     assertThat(r.stdout()).contains("policy=broad these values last until reboot (--persist keeps them across reboots)");
   }
 
-  private static String sha256(String s) throws Exception {
-    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-  }
 }

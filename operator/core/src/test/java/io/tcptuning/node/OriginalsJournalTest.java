@@ -5,12 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tcptuning.domain.Sysctl;
 import io.tcptuning.node.OriginalsJournal.Entries;
+import io.tcptuning.testing.JournalFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -139,12 +138,12 @@ class OriginalsJournalTest {
     bodies.put("bad owner", "tcptune-originals 1\nowner Not_A_Name\nsysctl net.ipv4.tcp_tw_reuse=2\n");
     bodies.put("no owner", "tcptune-originals 1\nsysctl net.ipv4.tcp_tw_reuse=2\n");
     for (var e : bodies.entrySet()) {
-      Files.writeString(journal.file(), e.getValue() + "sha256 " + sha256(e.getValue()) + "\n");
+      JournalFiles.write(journal.file(), e.getValue());
       assertThatThrownBy(journal::load).as(e.getKey()).isInstanceOf(JournalCorruptException.class);
     }
     // A netns line belongs in the journal of a namespace, never in the node's own.
     String withNetns = "tcptune-originals 2\nowner p\nnetns 4026532246 8193 abc /run/netns/blue\nsysctl net.ipv4.tcp_tw_reuse=2\n";
-    Files.writeString(journal.file(), withNetns + "sha256 " + sha256(withNetns) + "\n");
+    JournalFiles.write(journal.file(), withNetns);
     assertThatThrownBy(journal::load).isInstanceOf(JournalCorruptException.class).hasMessageContaining("namespace");
   }
 
@@ -154,7 +153,7 @@ class OriginalsJournalTest {
     // Byte for byte what tcptune wrote before applied values were journaled.
     String body = "tcptune-originals 1\nowner high-churn-clients\nsysctl net.ipv4.tcp_tw_reuse=2\n"
         + "sysctl net.ipv4.ip_local_port_range=32768 60999\n";
-    Files.writeString(journal.file(), body + "sha256 " + sha256(body) + "\n");
+    JournalFiles.write(journal.file(), body);
 
     Entries e = journal.load().orElseThrow();
 
@@ -247,13 +246,5 @@ class OriginalsJournalTest {
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     assertThat(p.waitFor()).as(out).isZero();
     return out;
-  }
-
-  static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.US_ASCII)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -10,6 +10,7 @@ import io.tcptuning.domain.Sysctl;
 import io.tcptuning.domain.TuningPlanner;
 import io.tcptuning.node.OriginalsJournal.Entries;
 import io.tcptuning.node.SysctlOutcome.Status;
+import io.tcptuning.testing.JournalFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -355,7 +356,7 @@ class SysctlApplierTest {
     applier.apply(request("high-churn", highChurn()));
     // What tcptune wrote before applied values were journaled (format 1), as a fixture.
     String body = "tcptune-originals 1\nowner high-churn\nsysctl net.ipv4.tcp_tw_reuse=0\nsysctl net.ipv4.ip_local_port_range=32768 60999\n";
-    Files.writeString(journal.file(), body + "sha256 " + OriginalsJournalTest.sha256(body) + "\n");
+    JournalFiles.write(journal.file(), body);
     fx.set(Sysctl.TCP_TW_REUSE, "2"); // unknowable whether by hand: the applied value was not recorded
 
     RevertResult r = applier.revert(null);
@@ -369,7 +370,7 @@ class SysctlApplierTest {
   void reapplyRecordsTheAppliedValuesInAJournalOfTheFirstFormat() throws IOException {
     applier.apply(request("high-churn", highChurn()));
     String body = "tcptune-originals 1\nowner high-churn\nsysctl net.ipv4.tcp_tw_reuse=2\nsysctl net.ipv4.ip_local_port_range=32768 60999\n";
-    Files.writeString(journal.file(), body + "sha256 " + OriginalsJournalTest.sha256(body) + "\n");
+    JournalFiles.write(journal.file(), body);
 
     applier.apply(request("high-churn", highChurn()));
 

@@ -21,6 +21,7 @@ import io.tcptuning.domain.TuningPlanner;
 import io.tcptuning.node.KernelRelease;
 import io.tcptuning.node.NetNamespace;
 import io.tcptuning.node.netns.NetnsScanner;
+import io.tcptuning.testing.JournalFiles;
 import io.tcptuning.testing.MockApiServer;
 import io.tcptuning.testing.TestNamespace;
 import io.tcptuning.testing.TestPod;
@@ -155,7 +156,10 @@ class PodNamespacesNamespaceTest {
   }
 
   PodNamespaces start(Mode mode) throws Exception {
-    TcpTuningPolicySpec spec = spec(mode);
+    return start(spec(mode));
+  }
+
+  PodNamespaces start(TcpTuningPolicySpec spec) throws Exception {
     nodePods = new NodePods(NODE, spec.getNamespaceSelector() != null, () -> {});
     nodePods.start(() -> client);
     await().atMost(Duration.ofSeconds(20)).until(nodePods::synced);
@@ -164,6 +168,23 @@ class PodNamespacesNamespaceTest {
         new PodNamespaces.NodeFacts(kernelVersion, new NatVerdict(true, List.of("test"))), nodePods, new PodJournals(stateDir),
         new NetnsScanner(), true));
     return loop;
+  }
+
+  /** Stops the loop and its informers, as an agent that exits; {@link #start} makes new ones. */
+  void stop() throws Exception {
+    onKernel(() -> {
+      loop.close();
+      return null;
+    });
+    nodePods.close();
+  }
+
+  /** The policy is deleted: the loop gives every tuned pod back. */
+  void letGo() throws Exception {
+    onKernel(() -> {
+      loop.letGo("policy deleted");
+      return null;
+    });
   }
 
   PodNamespaces.Report census() throws Exception {
@@ -249,10 +270,7 @@ class PodNamespacesNamespaceTest {
     assertThat(ownJournal.getParent()).doesNotExist();
 
     // The policy lets go: every tuned pod is given back.
-    onKernel(() -> {
-      loop.letGo("policy deleted");
-      return null;
-    });
+    letGo();
     assertThat(client1.namespace().sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("0");
     assertThat(client1.namespace().sysctl("net.ipv4.ip_local_port_range")).isEqualTo("32768 60999");
     assertThat(stateDir.resolve("pods")).isEmptyDirectory();
@@ -296,54 +314,33 @@ class PodNamespacesNamespaceTest {
     start(Mode.Enforce);
     census();
     Path journal = journalOf(c);
-    String written = Files.readString(journal);
-    assertThat(written).as("the journal records who the namespace is").contains("netns " + c.inode() + " ");
+    assertThat(Files.readString(journal)).as("the journal records who the namespace is").contains("netns " + c.inode() + " ");
     // As if the pod's sandbox had been recreated under the same inode while the agent was down:
     // the journal on record names another namespace (another cookie) with other originals.
-    onKernel(() -> {
-      loop.close();
-      return null;
-    });
-    String foreign = written.lines()
-        .map(l -> l.startsWith("netns ") ? l.replaceFirst("^netns (\\d+) (\\d+) ", "netns $1 1 ") : l)
-        .map(l -> l.startsWith("sysctl net.ipv4.tcp_tw_reuse=") ? "sysctl net.ipv4.tcp_tw_reuse=2" : l)
-        .filter(l -> !l.startsWith("sha256 ")).collect(java.util.stream.Collectors.joining("\n", "", "\n"));
-    Files.writeString(journal, foreign + "sha256 " + sha256(foreign) + "\n");
+    stop();
+    JournalFiles.rewrite(journal, l -> l.startsWith("sysctl net.ipv4.tcp_tw_reuse=") ? "sysctl net.ipv4.tcp_tw_reuse=2" : otherCookie(l));
     c.namespace().setSysctl("net.ipv4.tcp_tw_reuse", "0"); // the new namespace's own value
-    nodePods.close();
     start(Mode.Enforce);
 
     census(); // the new agent tunes it, from this namespace's own originals
     assertThat(c.namespace().sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("1");
     assertThat(Files.readString(journal)).contains("sysctl net.ipv4.tcp_tw_reuse=0").doesNotContain("netns " + c.inode() + " 1 ");
-    onKernel(() -> {
-      loop.letGo("policy deleted");
-      return null;
-    });
+    letGo();
     assertThat(c.namespace().sysctl("net.ipv4.tcp_tw_reuse")).as("this namespace's original, not the earlier one's").isEqualTo("0");
 
     // A journal that names another namespace when the policy lets go: nothing restored from it.
-    onKernel(() -> {
-      loop.close();
-      return null;
-    });
-    nodePods.close();
+    stop();
     start(Mode.Enforce);
     census();
-    written = Files.readString(journal);
-    foreign = written.lines().map(l -> l.startsWith("netns ") ? l.replaceFirst("^netns (\\d+) (\\d+) ", "netns $1 1 ") : l)
-        .filter(l -> !l.startsWith("sha256 ")).collect(java.util.stream.Collectors.joining("\n", "", "\n"));
-    Files.writeString(journal, foreign + "sha256 " + sha256(foreign) + "\n");
-    onKernel(() -> {
-      loop.letGo("policy deleted");
-      return null;
-    });
+    JournalFiles.rewrite(journal, PodNamespacesNamespaceTest::otherCookie);
+    letGo();
     assertThat(c.namespace().sysctl("net.ipv4.tcp_tw_reuse")).as("left as it is").isEqualTo("1");
     assertThat(journal.getParent()).doesNotExist();
   }
 
-  static String sha256(String text) throws Exception {
-    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  /** A journal's {@code netns} line naming the same inode with cookie 1: another namespace. */
+  static String otherCookie(String line) {
+    return line.startsWith("netns ") ? line.replaceFirst("^netns (\\d+) (\\d+) ", "netns $1 1 ") : line;
   }
 
   @Test
@@ -352,15 +349,12 @@ class PodNamespacesNamespaceTest {
     // Written by the previous version: originals.journal, no netns line (format 2).
     Path dir = Files.createDirectories(stateDir.resolve("pods").resolve(c.uid() + "_" + c.inode()));
     String legacy = "tcptune-originals 2\nowner " + POLICY + "\nsysctl net.ipv4.tcp_tw_reuse=0\napplied net.ipv4.tcp_tw_reuse=1\n";
-    Files.writeString(dir.resolve("originals.journal"), legacy + "sha256 " + sha256(legacy) + "\n");
+    JournalFiles.write(dir.resolve("originals.journal"), legacy);
     c.namespace().setSysctl("net.ipv4.tcp_tw_reuse", "1");
     start(Mode.Enforce);
     census();
     assertThat(dir.resolve("originals-netns-" + c.inode() + ".journal")).doesNotExist();
-    onKernel(() -> {
-      loop.letGo("policy deleted");
-      return null;
-    });
+    letGo();
     assertThat(c.namespace().sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("0");
     assertThat(dir).doesNotExist();
   }
@@ -371,13 +365,7 @@ class PodNamespacesNamespaceTest {
     TestPod c = pod("in-edge", Map.of("role", "client"), null);
     TcpTuningPolicySpec spec = spec(Mode.Enforce);
     spec.setNamespaceSelector(new LabelSelectorBuilder().withMatchLabels(Map.of("tier", "edge")).build());
-    nodePods = new NodePods(NODE, true, () -> {});
-    nodePods.start(() -> client);
-    await().atMost(Duration.ofSeconds(20)).until(nodePods::synced);
-    KernelVersion kernelVersion = KernelRelease.read();
-    loop = onKernel(() -> new PodNamespaces(POLICY, NODE, spec, TuningPlanner.desired(spec.getSysctls()),
-        new PodNamespaces.NodeFacts(kernelVersion, new NatVerdict(true, List.of("test"))), nodePods, new PodJournals(stateDir),
-        new NetnsScanner(), true));
+    start(spec);
     census();
     assertThat(c.namespace().sysctl("net.ipv4.tcp_tw_reuse")).isEqualTo("1");
     var ns = client.namespaces().withName("apps").get();
