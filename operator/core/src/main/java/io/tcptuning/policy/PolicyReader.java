@@ -70,26 +70,13 @@ public final class PolicyReader {
   private static final Pattern NAME = Pattern.compile("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$");
   private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '([^']*)'");
 
+  private static final StreamReadConstraints LIMITS = StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).maxStringLength(MAX_BYTES).build();
+
   private final JsonFactory json;
-  private final YAMLFactory yaml;
   private final ObjectMapper binder;
 
   public PolicyReader() {
-    StreamReadConstraints limits = StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).maxStringLength(MAX_BYTES).build();
-    json = JsonFactory.builder().streamReadConstraints(limits).enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-    LoaderOptions yamlLimits = new LoaderOptions();
-    // Jackson reads YAML as events and does not expand aliases; these limits and the explicit
-    // refusal of anchors below keep it that way should that ever change.
-    yamlLimits.setMaxAliasesForCollections(0);
-    yamlLimits.setAllowDuplicateKeys(false);
-    yamlLimits.setNestingDepthLimit(MAX_DEPTH);
-    yamlLimits.setCodePointLimit(MAX_BYTES);
-    yaml =
-        YAMLFactory.builder()
-            .loaderOptions(yamlLimits)
-            .streamReadConstraints(limits)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    json = JsonFactory.builder().streamReadConstraints(LIMITS).enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     binder =
         JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -198,26 +185,54 @@ public final class PolicyReader {
 
   // --- syntax: one bounded document without YAML's reference features ---
 
+  /**
+   * YAML's reader and its refusals, loaded with the first YAML document: the agent and the
+   * operator read JSON alone and never load Jackson's YAML module or snakeyaml.
+   */
+  private static final class Yaml {
+    static final YAMLFactory FACTORY = factory();
+
+    private static YAMLFactory factory() {
+      LoaderOptions yamlLimits = new LoaderOptions();
+      // Jackson reads YAML as events and does not expand aliases; these limits and the explicit
+      // refusal of anchors below keep it that way should that ever change.
+      yamlLimits.setMaxAliasesForCollections(0);
+      yamlLimits.setAllowDuplicateKeys(false);
+      yamlLimits.setNestingDepthLimit(MAX_DEPTH);
+      yamlLimits.setCodePointLimit(MAX_BYTES);
+      return YAMLFactory.builder().loaderOptions(yamlLimits).streamReadConstraints(LIMITS).enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    }
+
+    static void refuseReferences(JsonParser p, String source) throws IOException, InvalidPolicyException {
+      YAMLParser y = (YAMLParser) p;
+      if (y.isCurrentAlias() || y.getObjectId() != null) {
+        throw new InvalidPolicyException(source, new Violation(path(p), "YAML anchors and aliases are not accepted; write the value out"));
+      }
+      if (y.getTypeId() != null) {
+        throw new InvalidPolicyException(source, new Violation(path(p), "YAML tags (" + y.getTypeId() + ") are not accepted"));
+      }
+    }
+  }
+
+  private JsonParser parser(boolean yaml, byte[] bytes) throws IOException {
+    return yaml ? Yaml.FACTORY.createParser(bytes) : json.createParser(bytes);
+  }
+
   private JsonNode readDocument(byte[] bytes, String source) throws InvalidPolicyException {
-    JsonFactory factory = looksLikeJson(bytes) ? json : yaml;
-    if (factory == yaml) {
+    boolean yaml = !looksLikeJson(bytes);
+    if (yaml) {
       Violation tab = tabInIndentation(bytes);
       if (tab != null) {
         throw new InvalidPolicyException(source, tab);
       }
     }
     // First pass: refuse anchors, aliases and tags, duplicates, depth, and extra documents.
-    try (JsonParser p = factory.createParser(bytes)) {
+    try (JsonParser p = parser(yaml, bytes)) {
       int depth = 0;
       JsonToken t;
       while ((t = p.nextToken()) != null) {
-        if (p instanceof YAMLParser y) {
-          if (y.isCurrentAlias() || y.getObjectId() != null) {
-            throw new InvalidPolicyException(source, new Violation(path(p), "YAML anchors and aliases are not accepted; write the value out"));
-          }
-          if (y.getTypeId() != null) {
-            throw new InvalidPolicyException(source, new Violation(path(p), "YAML tags (" + y.getTypeId() + ") are not accepted"));
-          }
+        if (yaml) {
+          Yaml.refuseReferences(p, source);
         }
         if (t.isStructStart()) {
           depth++;
@@ -238,7 +253,7 @@ public final class PolicyReader {
     } catch (IOException e) {
       throw new InvalidPolicyException(source, syntaxViolation(e));
     }
-    try (JsonParser p = factory.createParser(bytes)) {
+    try (JsonParser p = parser(yaml, bytes)) {
       JsonNode tree = binder.readTree(p);
       if (tree == null || tree.isMissingNode() || tree.isNull()) {
         throw new InvalidPolicyException(source, new Violation(MANIFEST, "is empty; expected a " + KIND));
