@@ -8,11 +8,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 
@@ -25,9 +31,11 @@ import javax.net.ssl.SSLContext;
  * holds them. Run with the source launcher of any JDK 25, not by the agent's own JVM, with the
  * jar on the class path for Jackson:
  *
- * <pre>java -cp tcptune.jar AotTrainingApi.java KEYSTORE.p12 PASSWORD PORT READY-FILE</pre>
+ * <pre>java -cp tcptune.jar AotTrainingApi.java KEYSTORE.p12 PASSWORD PORT READY-FILE [METRICS-PORT]</pre>
  *
- * It writes READY-FILE once it listens and serves until it is killed. Only for
+ * It writes READY-FILE once it listens and serves until it is killed. With METRICS-PORT it also
+ * scrapes the agent's {@code /metrics} there every second, as Prometheus does, so that the
+ * exposition path is in the cache too. Only for
  * {@code train-agent-aot.sh}; nothing else runs it, and it is not part of the jar.
  */
 public final class AotTrainingApi {
@@ -75,6 +83,25 @@ public final class AotTrainingApi {
     server.createContext("/", AotTrainingApi::answer);
     server.start();
     Files.writeString(Path.of(args[3]), "listening\n");
+    if (args.length > 4) {
+      scrapeEverySecond(URI.create("http://127.0.0.1:" + Integer.parseInt(args[4]) + "/metrics"));
+    }
+  }
+
+  /** Prints "SCRAPE /metrics STATUS" for each answer (the agent listens a moment after it starts). */
+  static void scrapeEverySecond(URI metrics) {
+    HttpClient http = HttpClient.newHttpClient();
+    Executors.newSingleThreadScheduledExecutor().scheduleWithFixedDelay(() -> {
+      try {
+        HttpResponse<Void> response = http.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(2)).build(),
+            HttpResponse.BodyHandlers.discarding());
+        System.out.println("SCRAPE /metrics " + response.statusCode());
+      } catch (IOException e) {
+        // not listening yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, 1, 1, TimeUnit.SECONDS);
   }
 
   static void answer(HttpExchange exchange) throws IOException {

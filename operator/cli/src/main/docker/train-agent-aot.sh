@@ -36,6 +36,7 @@ printf %s aot-training >"$work/token" # a pod's token file has no newline
 rm -f "$cache"
 
 api_port=1 # closed: every call fails fast
+agent_port=${TCPTUNE_AGENT_PORT:-9479}
 ca=
 if [ -n "${TRAINING_API_JAVA:-}" ]; then
   # The stand-in API server's key and certificate (for 127.0.0.1), made with the image's keytool;
@@ -51,7 +52,8 @@ if [ -n "${TRAINING_API_JAVA:-}" ]; then
   fi
   ca="$work/ca.crt"
   api_port=${TCPTUNE_TRAINING_API_PORT:-6443} # below the trained port range (10240-)
-  "$TRAINING_API_JAVA" -cp "$jar" "$(dirname "$0")/AotTrainingApi.java" "$work/api.p12" aot-training "$api_port" "$work/api-ready" >"$work/api.log" 2>&1 &
+  # It also scrapes the agent's /metrics every second, as Prometheus would.
+  "$TRAINING_API_JAVA" -cp "$jar" "$(dirname "$0")/AotTrainingApi.java" "$work/api.p12" aot-training "$api_port" "$work/api-ready" "$agent_port" >"$work/api.log" 2>&1 &
   api_pid=$!
   waited=0
   while [ ! -e "$work/api-ready" ]; do
@@ -74,7 +76,7 @@ env -i PATH="$PATH" HOME="$work" \
   TCPTUNE_POLICY_SPEC='{"mode":"DryRun","sysctls":{"tcpTwReuse":1,"tcpTimestamps":1,"ipLocalPortRange":"10240 65535"}}' \
   TCPTUNE_STATE_DIR="$work/state" \
   TCPTUNE_CENSUS_INTERVAL=1s \
-  TCPTUNE_AGENT_PORT="${TCPTUNE_AGENT_PORT:-9479}" \
+  TCPTUNE_AGENT_PORT="$agent_port" \
   KUBERNETES_SERVICE_HOST=127.0.0.1 \
   KUBERNETES_SERVICE_PORT="$api_port" \
   KUBERNETES_AUTH_SERVICEACCOUNT_TOKEN="$work/token" \
@@ -95,7 +97,8 @@ fi
 # (picocli's old class files, proxies, JFR events).
 grep -v -e 'Skipping .*: [OUJN][a-z]' -e '^[[:space:]]' -e '^Caused by' "$work/log" || true
 if [ -n "$api_pid" ]; then
-  echo "train-agent-aot: the stand-in API server answered $(grep -c -e '^GET ' -e '^POST ' -e '^PUT ' "$work/api.log") requests: $(sed 's/?.*//' "$work/api.log" | sort | uniq -c | awk '{printf "%s%s %s x%s", sep, $2, $3, $1; sep=", "}')"
+  echo "train-agent-aot: the stand-in API server answered $(grep -c -e '^GET ' -e '^POST ' -e '^PUT ' "$work/api.log") requests: $(grep -e '^GET ' -e '^POST ' -e '^PUT ' "$work/api.log" | sed 's/?.*//' | sort | uniq -c | awk '{printf "%s%s %s x%s", sep, $2, $3, $1; sep=", "}')"
+  echo "train-agent-aot: the agent's /metrics answered $(grep -c '^SCRAPE /metrics 200' "$work/api.log") scrapes"
 fi
 chmod 0644 "$cache"
 echo "train-agent-aot: wrote $cache ($(wc -c <"$cache") bytes; agent exit status $status)"

@@ -39,6 +39,8 @@ class AgentAotTrainingPackagedNamespaceTest {
         .contains("GET /apis/tcptuning.io/v1alpha1/tcptuningpolicies/aot-training", "GET /api/v1/nodes/aot-training", "GET /api/v1/pods",
             "POST /apis/tcptuning.io/v1alpha1/tcptuningnodestates", "PUT /apis/tcptuning.io/v1alpha1/tcptuningnodestates/aot-training/status")
         .doesNotContain("cannot write node state").doesNotContain("cannot reach the API server");
+    // Scraped as Prometheus scrapes it, so that the exposition path is in the cache too.
+    assertThat(output).as(output).containsPattern("the agent's /metrics answered [1-9][0-9]* scrapes");
     assertThat(cache).isNotEmptyFile();
 
     // A JVM with the agents' flags (the operator's JAVA_TOOL_OPTIONS, then the image's
