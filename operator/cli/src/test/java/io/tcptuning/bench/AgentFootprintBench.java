@@ -51,7 +51,8 @@ public final class AgentFootprintBench {
     Map<String, List<String>> flagSets = new java.util.LinkedHashMap<>();
     flagSets.put("image defaults", List.of("-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAMPercentage=70", "--enable-native-access=ALL-UNNAMED"));
     flagSets.put("agent flags, no AOT cache (-Xshare:off)", agentFlags());
-    // TCPTUNE_BENCH_FLAGSETS="name=flags|name=flags" measures other flag sets instead (to try levers).
+    // TCPTUNE_BENCH_FLAGSETS="name=flags|name=flags" measures other flag sets instead (to try levers);
+    // {image-aot} in them stands for the cache trained as the image is (below).
     String custom = System.getenv("TCPTUNE_BENCH_FLAGSETS");
     if (custom != null && !custom.isBlank()) {
       flagSets.clear();
@@ -93,6 +94,7 @@ public final class AgentFootprintBench {
         List<String> withAot = new ArrayList<>(agentFlagsWithSharing());
         withAot.add("-XX:AOTCache=" + imageAot);
         flagSets.put("agent flags + AOT cache trained as the image is (stand-in API)", withAot);
+        flagSets.replaceAll((name, flags) -> flags.stream().map(f -> f.replace("{image-aot}", imageAot.toString())).toList());
       }
       // TCPTUNE_BENCH_ROUNDS=N (default 1): every flag set N times, interleaved, so that a load
       // that comes and goes (other builds on the machine) falls on all of them; medians printed.
@@ -187,6 +189,7 @@ public final class AgentFootprintBench {
       Thread.sleep(20);
     }
     Path state = Files.createTempDirectory("tcptune-bench-state");
+    int port = freePort();
     List<String> cmd = new ArrayList<>(List.of(java));
     Map<String, String> env = new java.util.HashMap<>();
     for (String flag : flags) {
@@ -207,7 +210,7 @@ public final class AgentFootprintBench {
     pb.environment().putAll(Map.of(
         "NODE_NAME", NODE, "TCPTUNE_POLICY_NAME", policy.getMetadata().getName(),
         "TCPTUNE_POLICY_SPEC", AgentDaemonSetFactory.agentSpecJson(policy.getSpec()), "TCPTUNE_STATE_DIR", state.toString(),
-        "TCPTUNE_AGENT_PORT", Integer.toString(freePort()), "TCPTUNE_NETNS", ns.path().toString()));
+        "TCPTUNE_AGENT_PORT", Integer.toString(port), "TCPTUNE_NETNS", ns.path().toString()));
     pb.environment().putAll(envOverrides);
     api.takeRequests();
     long t0 = System.nanoTime();
@@ -227,11 +230,15 @@ public final class AgentFootprintBench {
         }
         Thread.sleep(10);
       }
+      // Prometheus scrapes /metrics all along: a steady agent is a scraped one (the scrape's
+      // classes, buffers and CPU are part of what it costs).
+      Scraper scraper = Scraper.start(port);
       Thread.sleep(5_000); // let start-up settle before measuring idle
       long ticks0 = cpuTicks(p.pid());
       long w0 = System.nanoTime();
       Thread.sleep(windowSeconds * 1000L);
       long ticks1 = cpuTicks(p.pid());
+      scraper.stop();
       double seconds = (System.nanoTime() - w0) / 1e9;
       double millicores = (ticks1 - ticks0) / 100.0 / seconds * 1000;
       // TCPTUNE_BENCH_INSPECT="shell command": run with $PID set to the agent's pid, e.g. jcmd $PID VM.native_memory summary.
@@ -242,6 +249,9 @@ public final class AgentFootprintBench {
         sh.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH"));
         System.out.println(new String(sh.start().getInputStream().readAllBytes()));
       }
+      if (scraper.failures() > 0) {
+        System.out.println("bench: " + scraper.failures() + " of " + scraper.scrapes() + " scrapes of the agent's /metrics failed");
+      }
       return new Result(firstReport, firstReportCpuMs, statusKb(p.pid(), "VmRSS") / 1024.0, statusKb(p.pid(), "VmHWM") / 1024.0, millicores);
     } finally {
       p.destroy();
@@ -249,6 +259,51 @@ public final class AgentFootprintBench {
       try (var files = Files.walk(state)) { // the agent's journal of this run, in the bench's own namespace
         files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
+    }
+  }
+
+  /**
+   * Scrapes the agent's /metrics every TCPTUNE_BENCH_SCRAPE_SECONDS (default 15, a common
+   * Prometheus interval; 0 = never), the first at once, as Prometheus would from another host.
+   */
+  static final class Scraper {
+    private final java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    private final java.util.concurrent.atomic.AtomicInteger scrapes = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+
+    static Scraper start(int port) {
+      Scraper scraper = new Scraper();
+      long every = Long.parseLong(System.getenv().getOrDefault("TCPTUNE_BENCH_SCRAPE_SECONDS", "15"));
+      if (every > 0) {
+        java.net.URI metrics = java.net.URI.create("http://127.0.0.1:" + port + "/metrics");
+        scraper.timer.scheduleAtFixedRate(() -> scraper.scrape(metrics), 0, every, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      return scraper;
+    }
+
+    private void scrape(java.net.URI metrics) {
+      scrapes.incrementAndGet();
+      try (var http = java.net.http.HttpClient.newHttpClient()) {
+        var response = http.send(java.net.http.HttpRequest.newBuilder(metrics).timeout(java.time.Duration.ofSeconds(5)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200 || !response.body().contains("tcptuning_time_wait_sockets")) {
+          failures.incrementAndGet();
+        }
+      } catch (Exception e) {
+        failures.incrementAndGet();
+      }
+    }
+
+    int scrapes() {
+      return scrapes.get();
+    }
+
+    int failures() {
+      return failures.get();
+    }
+
+    void stop() {
+      timer.shutdownNow();
     }
   }
 
