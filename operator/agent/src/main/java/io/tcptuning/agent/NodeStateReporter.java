@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.client.dsl.MixedOperation;
@@ -20,13 +19,13 @@ import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.agent.views.NodeView;
 import io.tcptuning.agent.views.PodView;
+import io.tcptuning.kube.ClusterCaTrust;
 import java.net.HttpURLConnection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import javax.net.ssl.TrustManager;
 
 /**
  * This node's only door to the API server, through fabric8's client: writes the node's {@code
@@ -57,11 +56,7 @@ public final class NodeStateReporter implements AutoCloseable {
 
   /** The agent's client for this configuration, with {@link #tuned} settings and the cluster CA alone trusted ({@link ClusterCaTrust}). */
   static KubernetesClient newClient(Config found) {
-    Config config = tuned(found);
-    TrustManager[] clusterCaOnly = ClusterCaTrust.trustManagers(config);
-    return new KubernetesClientBuilder().withConfig(config).withKubernetesSerialization(serialization())
-        .withHttpClientBuilderConsumer(http -> ClusterCaTrust.apply(http, config, clusterCaOnly))
-        .build();
+    return ClusterCaTrust.clientBuilder(tuned(found)).withKubernetesSerialization(serialization()).build();
   }
 
   /**

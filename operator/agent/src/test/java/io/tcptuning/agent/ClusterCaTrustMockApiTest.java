@@ -8,13 +8,10 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.tcptuning.testing.DefaultTrustStore;
 import io.tcptuning.testing.MockApiServer;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,19 +36,8 @@ class ClusterCaTrustMockApiTest {
       }
 
       // The JVM's default trust store vouches for the server; the CA configured is another one.
-      Path store = dir.resolve("truststore.p12");
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      ks.load(null, null);
-      try (InputStream in = Files.newInputStream(api.caPem())) {
-        ks.setCertificateEntry("server", CertificateFactory.getInstance("X.509").generateCertificate(in));
-      }
-      try (OutputStream out = Files.newOutputStream(store)) {
-        ks.store(out, "changeit".toCharArray());
-      }
       Config wrongCa = config(api, other.caPem());
-      System.setProperty("javax.net.ssl.trustStore", store.toString());
-      System.setProperty("javax.net.ssl.trustStorePassword", "changeit");
-      try {
+      try (DefaultTrustStore jvm = DefaultTrustStore.trusting(api.caPem(), dir)) {
         try (KubernetesClient plain = new KubernetesClientBuilder().withConfig(wrongCa).build()) {
           assertThat(plain.nodes().list().getItems()).as("fabric8 alone trusts the JVM's default store too").isEmpty();
         }
@@ -61,9 +47,6 @@ class ClusterCaTrustMockApiTest {
           }
         }).isInstanceOf(KubernetesClientException.class)
             .satisfies(e -> assertThat(causes(e)).anyMatch(SSLHandshakeException.class::isInstance));
-      } finally {
-        System.clearProperty("javax.net.ssl.trustStore");
-        System.clearProperty("javax.net.ssl.trustStorePassword");
       }
     }
   }
