@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import io.tcptuning.agent.views.PodView;
 import org.slf4j.Logger;
@@ -48,66 +49,43 @@ public final class NodePods implements AutoCloseable {
   public void start(Supplier<KubernetesClient> client) {
     KubernetesClient c = client.get();
     podInformer = c.resources(PodView.class).inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0);
-    podInformer.addEventHandler(new ResourceEventHandler<>() {
+    follow(podInformer, "pod", this::put, this::removePod);
+    if (namespaces) {
+      namespaceInformer = c.namespaces().runnableInformer(0);
+      follow(namespaceInformer, "namespace", this::putNamespace, this::removeNamespace);
+    }
+  }
+
+  /**
+   * Keeps this object up to date from an informer (added and updated alike go to {@code put}) and
+   * starts it without waiting; the end of its first list is a change too.
+   */
+  private <T> void follow(SharedIndexInformer<T> informer, String kind, Consumer<T> put, Consumer<T> remove) {
+    informer.addEventHandler(new ResourceEventHandler<>() {
       @Override
-      public void onAdd(PodView pod) {
-        put(pod);
+      public void onAdd(T object) {
+        put.accept(object);
       }
 
       @Override
-      public void onUpdate(PodView old, PodView pod) {
-        put(pod);
+      public void onUpdate(T old, T object) {
+        put.accept(object);
       }
 
       @Override
-      public void onDelete(PodView pod, boolean deletedFinalStateUnknown) {
-        if (pod.getMetadata() != null && pod.getMetadata().getUid() != null) {
-          byUid.remove(pod.getMetadata().getUid().toLowerCase(java.util.Locale.ROOT));
-          onChange.run();
-        }
+      public void onDelete(T object, boolean deletedFinalStateUnknown) {
+        remove.accept(object);
       }
     });
     // Keep retrying the first list through an outage instead of giving up.
-    podInformer.exceptionHandler((started, t) -> true);
-    podInformer.start().whenComplete((v, t) -> {
+    informer.exceptionHandler((started, t) -> true);
+    informer.start().whenComplete((v, t) -> {
       if (t == null) {
         onChange.run();
-      } else {
-        if (!closed) {
-          LOG.warn("node={} pod informer failed to start: {}", nodeName, t.getMessage());
-        }
+      } else if (!closed) {
+        LOG.warn("node={} {} informer failed to start: {}", nodeName, kind, t.getMessage());
       }
     });
-    if (namespaces) {
-      namespaceInformer = c.namespaces().runnableInformer(0);
-      namespaceInformer.addEventHandler(new ResourceEventHandler<>() {
-        @Override
-        public void onAdd(Namespace ns) {
-          putNamespace(ns);
-        }
-
-        @Override
-        public void onUpdate(Namespace old, Namespace ns) {
-          putNamespace(ns);
-        }
-
-        @Override
-        public void onDelete(Namespace ns, boolean deletedFinalStateUnknown) {
-          namespaceLabels.remove(ns.getMetadata().getName());
-          onChange.run();
-        }
-      });
-      namespaceInformer.exceptionHandler((started, t) -> true);
-      namespaceInformer.start().whenComplete((v, t) -> {
-        if (t == null) {
-          onChange.run();
-        } else {
-          if (!closed) {
-            LOG.warn("node={} namespace informer failed to start: {}", nodeName, t.getMessage());
-          }
-        }
-      });
-    }
   }
 
   private void put(PodView pod) {
@@ -126,12 +104,24 @@ public final class NodePods implements AutoCloseable {
     }
   }
 
+  private void removePod(PodView pod) {
+    if (pod.getMetadata() != null && pod.getMetadata().getUid() != null) {
+      byUid.remove(pod.getMetadata().getUid().toLowerCase(java.util.Locale.ROOT));
+      onChange.run();
+    }
+  }
+
   private void putNamespace(Namespace ns) {
     Map<String, String> labels = ns.getMetadata().getLabels() == null ? Map.of() : Map.copyOf(ns.getMetadata().getLabels());
     Map<String, String> before = namespaceLabels.put(ns.getMetadata().getName(), labels);
     if (!labels.equals(before)) {
       onChange.run();
     }
+  }
+
+  private void removeNamespace(Namespace ns) {
+    namespaceLabels.remove(ns.getMetadata().getName());
+    onChange.run();
   }
 
   /** True once the pods (and, when followed, the namespaces) have been listed. */
