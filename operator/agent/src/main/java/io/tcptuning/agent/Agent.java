@@ -425,7 +425,7 @@ public final class Agent implements AutoCloseable {
 
   private void report(boolean force) {
     Instant now = clock.instant();
-    TimeWait tw = timeWait(lastCensus);
+    TimeWait tw = NodeStatusFactory.timeWait(lastCensus);
     metrics.census(tw.getTotal(), tw.getPressure(), tw.getMaxDestinationPressure(), tw.getPortRangeSize(), lastCensus.tcpExt());
     for (SysctlLine line : sysctlLines) {
       metrics.sysctl(line.sysctl(), line.actual(), line.state());
@@ -469,21 +469,6 @@ public final class Agent implements AutoCloseable {
       }
     });
   }
-
-  static TimeWait timeWait(CensusReport c) {
-    TimeWait t = new TimeWait();
-    t.setTotal(c.timeWaitTotal());
-    t.setPortRangeSize(c.portRange().size());
-    t.setPressure(NodeStatusFactory.reportedPressure(c.pressure()));
-    t.setMaxDestinationPressure(NodeStatusFactory.reportedPressure(c.maxDestinationPressure()));
-    if (!c.topDestinations().isEmpty()) {
-      t.setHottestDestination(c.topDestinations().getFirst().address());
-      t.setHottestDestinationSockets(c.topDestinations().getFirst().sockets());
-    }
-    t.setMaxTwBucketsHeadroom(c.maxTwBucketsHeadroom());
-    return t;
-  }
-
 
   // ---- the policy watch and shutdown -------------------------------------------------------
 
@@ -535,7 +520,7 @@ public final class Agent implements AutoCloseable {
           return null;
         }).get(15, TimeUnit.SECONDS);
         TcpTuningNodeStateStatus s = NodeStatusFactory.withPods(NodeStatusFactory.build(identity, phase, kernelVersion.release(), nat,
-            timeWait(lastCensus), SysctlLine.toStatuses(sysctlLines), detail, changedByHand, lastWritten, clock.instant()), podReport);
+            NodeStatusFactory.timeWait(lastCensus), SysctlLine.toStatuses(sysctlLines), detail, changedByHand, lastWritten, clock.instant()), podReport);
         api.submit(() -> reporter.write(s)).get(5, TimeUnit.SECONDS);
       } catch (Exception e) {
         LOG.warn("policy={} node={} give-back at shutdown incomplete: {}", config.policyName(), config.nodeName(), rootMessage(e));

@@ -10,7 +10,9 @@ import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.SysctlStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.TimeWait;
+import io.tcptuning.api.v1alpha1.TimeWaitFigures;
 import io.tcptuning.domain.NatVerdict;
+import io.tcptuning.node.census.CensusReport;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +37,37 @@ public final class NodeStatusFactory {
   /** A pressure as reported (node and pods alike): four decimals, so that noise does not make a new status. */
   public static double reportedPressure(double v) {
     return Math.round(v * 10000) / 10000.0;
+  }
+
+  /** The node's TIME_WAIT figures, from the census of its own namespace. */
+  public static TimeWait timeWait(CensusReport c) {
+    TimeWait t = figures(c, new TimeWait());
+    t.setTotal(c.timeWaitTotal());
+    if (!c.topDestinations().isEmpty()) {
+      t.setHottestDestinationSockets(c.topDestinations().getFirst().sockets());
+    }
+    t.setMaxTwBucketsHeadroom(c.maxTwBucketsHeadroom());
+    return t;
+  }
+
+  /** A pod's TIME_WAIT figures, from the census of its network namespace. */
+  public static PodPressure podPressure(CensusReport c, String pod, long netnsInode) {
+    PodPressure p = figures(c, new PodPressure());
+    p.setPod(pod);
+    p.setNetnsInode(netnsInode);
+    p.setTimeWait(c.timeWaitTotal());
+    return p;
+  }
+
+  /** The figures the node's and a pod's report share, filled alike for both. */
+  private static <T extends TimeWaitFigures> T figures(CensusReport c, T f) {
+    f.setPortRangeSize(c.portRange().size());
+    f.setPressure(reportedPressure(c.pressure()));
+    f.setMaxDestinationPressure(reportedPressure(c.maxDestinationPressure()));
+    if (!c.topDestinations().isEmpty()) {
+      f.setHottestDestination(c.topDestinations().getFirst().address());
+    }
+    return f;
   }
 
   /** Who is reporting, for what. */

@@ -13,9 +13,15 @@ import io.tcptuning.api.v1alpha1.SysctlState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.SysctlStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus.TimeWait;
+import io.tcptuning.api.v1alpha1.TimeWaitFigures;
 import io.tcptuning.domain.NatVerdict;
+import io.tcptuning.domain.PortRange;
+import io.tcptuning.node.census.CensusReport;
+import io.tcptuning.node.census.Destination;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class NodeStatusFactoryTest {
@@ -170,5 +176,41 @@ class NodeStatusFactoryTest {
         List.of(podPressure("apps/a", 500, 0.30)), counts,
         List.of(new PodRefusal("apps/a", "net.ipv4.ip_local_port_range", "PodDeclaresSysctl", "m")));
     assertThat(NodeStatusFactory.materiallyDifferent(base, refused)).isTrue();
+  }
+
+  /** One census gives the node's and a pod's report the same figures, pressures to four decimals. */
+  @Test
+  void aCensusGivesTheNodeAndAPodTheSameFigures() {
+    var census = new CensusReport("netlink", 1500, PortRange.LINUX_DEFAULT, 1500.0 / 28232,
+        List.of(new Destination("10.0.0.1:443", 1000, 1000.0 / 28232), new Destination("10.0.0.2:80", 500, 500.0 / 28232)),
+        2, 262144L, Map.of(), Set.of());
+
+    TimeWait node = NodeStatusFactory.timeWait(census);
+    PodPressure pod = NodeStatusFactory.podPressure(census, "apps/a", 4026532000L);
+
+    assertThat(node.getTotal()).isEqualTo(1500);
+    assertThat(node.getHottestDestinationSockets()).isEqualTo(1000);
+    assertThat(node.getMaxTwBucketsHeadroom()).isEqualTo(262144L - 1500);
+    assertThat(pod.getTimeWait()).isEqualTo(1500);
+    assertThat(pod.getPod()).isEqualTo("apps/a");
+    assertThat(pod.getNetnsInode()).isEqualTo(4026532000L);
+    assertThat(pod.getNode()).isNull();
+    for (TimeWaitFigures f : List.<TimeWaitFigures>of(node, pod)) {
+      assertThat(f.getPortRangeSize()).isEqualTo(28232);
+      assertThat(f.getPressure()).isEqualTo(0.0531);
+      assertThat(f.getMaxDestinationPressure()).isEqualTo(0.0354);
+      assertThat(f.getHottestDestination()).isEqualTo("10.0.0.1:443");
+    }
+
+    var idle = new CensusReport("netlink", 0, new PortRange(40000, 40999), 0, List.of(), 0, null, Map.of(), Set.of());
+    TimeWait idleNode = NodeStatusFactory.timeWait(idle);
+    PodPressure idlePod = NodeStatusFactory.podPressure(idle, "apps/b", 4026532001L);
+    assertThat(idleNode.getHottestDestinationSockets()).isZero();
+    assertThat(idleNode.getMaxTwBucketsHeadroom()).isNull();
+    for (TimeWaitFigures f : List.<TimeWaitFigures>of(idleNode, idlePod)) {
+      assertThat(f.getPortRangeSize()).isEqualTo(1000);
+      assertThat(f.getMaxDestinationPressure()).isZero();
+      assertThat(f.getHottestDestination()).isNull();
+    }
   }
 }

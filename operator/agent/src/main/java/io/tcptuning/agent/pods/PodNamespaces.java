@@ -666,7 +666,7 @@ public final class PodNamespaces implements AutoCloseable {
         pods.pod(t.uid).ifPresent(p -> t.pod = p);
       }
       if (t.pod != null && t.census != null && t.census.timeWaitTotal() > 0 && !t.pod.hostNetwork()) {
-        pressures.add(pressure(t));
+        pressures.add(NodeStatusFactory.podPressure(t.census, t.pod.shown(), t.ref.inode()));
       }
       if (t.selected) {
         selected++;
@@ -689,22 +689,6 @@ public final class PodNamespaces implements AutoCloseable {
     return new Report(namespaces, pressures, spec.selectsPods() ? new PodCounts(selected, tunedCount, refused, failed) : null,
         refusals.subList(0, Math.min(MAX_REFUSALS, refusals.size())));
   }
-
-  private static PodPressure pressure(Tracked t) {
-    CensusReport c = t.census;
-    PodPressure p = new PodPressure();
-    p.setPod(t.pod.shown());
-    p.setNetnsInode(t.ref.inode());
-    p.setTimeWait(c.timeWaitTotal());
-    p.setPortRangeSize(c.portRange().size());
-    p.setPressure(NodeStatusFactory.reportedPressure(c.pressure()));
-    p.setMaxDestinationPressure(NodeStatusFactory.reportedPressure(c.maxDestinationPressure()));
-    if (!c.topDestinations().isEmpty()) {
-      p.setHottestDestination(c.topDestinations().getFirst().address());
-    }
-    return p;
-  }
-
 
   private static String show(String value) {
     return value != null && value.contains(" ") ? "\"" + value + "\"" : String.valueOf(value);

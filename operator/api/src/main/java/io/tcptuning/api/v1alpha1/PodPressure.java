@@ -10,7 +10,7 @@ import java.util.Objects;
  * node's figures instead.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class PodPressure {
+public class PodPressure implements TimeWaitFigures {
   @JsonPropertyDescription("The pod, as namespace/name.")
   private String pod;
 

@@ -221,7 +221,7 @@ public class TcpTuningNodeStateStatus {
 
   /** TIME_WAIT census figures. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public static class TimeWait {
+  public static class TimeWait implements TimeWaitFigures {
     @JsonPropertyDescription("TIME_WAIT sockets in the node's network namespace (IPv4 and IPv6).")
     private long total;
 
