@@ -27,15 +27,17 @@ import java.util.Map;
  *
  * <p>Run: {@code operator/bench/agent-footprint.sh [window-seconds]} (root, after
  * {@code ./mvnw package}). TCPTUNE_BENCH_FLAGSETS, TCPTUNE_BENCH_INSPECT and TCPTUNE_BENCH_LOG
- * (see below) help find where memory and start-up time go.
+ * (see below) help find where memory and start-up time go; TCPTUNE_BENCH_SCRAPE_SECONDS (default
+ * 15, 0 = never) is how often /metrics is scraped.
  *
- * <p>Last run ({@code TCPTUNE_BENCH_ROUNDS=3}, 10 s window; 2 cores, load average 4.4 at the
- * start, 0.4 at the end): first report (median), the agent's own CPU time by then, RSS.
+ * <p>Last run ({@code TCPTUNE_BENCH_ROUNDS=3}, 10 s window, /metrics scraped every 15 s; 2 cores,
+ * load average 0.9 at the start, 0.3 at the end): first report (median), the agent's own CPU time
+ * by then, RSS.
  * <pre>
- * image defaults                                                     3490 ms  6100 ms  176.7 MiB
- * agent flags, no AOT cache (-Xshare:off)                            3059 ms  4110 ms   89.4 MiB
- * agent flags + AOT cache trained against the API                    1690 ms  2510 ms   89.9 MiB
- * agent flags + AOT cache trained as the image is (stand-in API)     1685 ms  2530 ms   90.8 MiB
+ * image defaults                                                     2282 ms  3770 ms  178.2 MiB
+ * agent flags, no AOT cache (-Xshare:off)                            1946 ms  2640 ms   90.3 MiB
+ * agent flags + AOT cache trained against the API                    1019 ms  1530 ms   90.9 MiB
+ * agent flags + AOT cache trained as the image is (stand-in API)      887 ms  1370 ms   91.9 MiB
  * </pre>
  */
 public final class AgentFootprintBench {
