@@ -14,6 +14,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
@@ -58,6 +59,11 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
   static final String NODE_STATES = "node-states";
   static final String DAEMON_SETS = "agent-daemonsets";
   static final String OTHER_POLICIES = "other-policies";
+  /**
+   * For the scale bench only: "true" caches whole Nodes and node reports, as before {@link
+   * SlimItemStore}, so that both heaps can be printed from one run.
+   */
+  public static final String FULL_CACHES_PROPERTY = "tcptune.bench.fullCaches";
 
   private final KubernetesClient client;
   private final OperatorConfig config;
@@ -99,9 +105,17 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
   @Override
   public List<EventSource<?, TcpTuningPolicy>> prepareEventSources(EventSourceContext<TcpTuningPolicy> context) {
     var policies = context.getPrimaryCache();
+    boolean slim = !Boolean.getBoolean(FULL_CACHES_PROPERTY);
+    var nodes = InformerEventSourceConfiguration.from(Node.class, TcpTuningPolicy.class);
+    var states = InformerEventSourceConfiguration.from(TcpTuningNodeState.class, TcpTuningPolicy.class);
+    if (slim) {
+      // Only the names, labels and reports are read: a kubelet's Node is tens of KB otherwise.
+      nodes.withItemStore(SlimItemStore.nodes());
+      states.withItemStore(SlimItemStore.nodeStates());
+    }
     nodeSource =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(Node.class, TcpTuningPolicy.class)
+            nodes
                 .withName(NODES)
                 .withSecondaryToPrimaryMapper(PolicyMappers.nodes(policies))
                 .withOnUpdateFilter(PolicyMappers::labelsChanged)
@@ -109,7 +123,7 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
             context);
     nodeStateSource =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(TcpTuningNodeState.class, TcpTuningPolicy.class)
+            states
                 .withName(NODE_STATES)
                 .withSecondaryToPrimaryMapper(PolicyMappers.nodeStates(policies, () -> nodeSource))
                 .withOnUpdateFilter(PolicyMappers::reportChanged)
@@ -325,6 +339,16 @@ public class TcpTuningPolicyReconciler implements Reconciler<TcpTuningPolicy>, C
     } catch (DateTimeParseException e) {
       return clock.instant();
     }
+  }
+
+  /** The operator's cached copy of a node, as its informer holds it (tests). */
+  public Optional<Node> cachedNode(String name) {
+    return nodeSource.get(new ResourceID(name));
+  }
+
+  /** The operator's cached copy of a node report (tests). */
+  public Optional<TcpTuningNodeState> cachedNodeState(String name) {
+    return nodeStateSource.get(new ResourceID(name));
   }
 
   private ClusterView informerView(Context<TcpTuningPolicy> context) {
