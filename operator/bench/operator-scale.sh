@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Operator scale: 5000 Nodes and 5000 TcpTuningNodeStates reporting for one policy and for three
-# overlapping policies, against the mock API server and then a real kube-apiserver with etcd;
-# prints convergence time after the last
-# report, policy status writes and operator heap after GC.
+# Operator scale: 5000 Nodes and 5000 TcpTuningNodeStates reporting for one policy (once with the
+# operator caching whole objects, once with its trimmed caches) and for three overlapping policies,
+# against the mock API server and then a real kube-apiserver with etcd; prints convergence time
+# after the last report, policy status writes and operator heap after GC.
+# The Nodes carry a kubelet's status (30 images, conditions, nodeInfo...); TCPTUNE_BENCH_NODES=bare
+# creates them with a name and labels only.
 # Usage: operator/bench/operator-scale.sh [nodes]   (default 5000)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

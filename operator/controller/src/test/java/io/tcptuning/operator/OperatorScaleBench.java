@@ -8,6 +8,7 @@ import static io.tcptuning.operator.Fixtures.withPressure;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -29,15 +30,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Not a test: a main that runs the real operator on the mock API server with 5000 Nodes and 5000
- * node reports, for one policy and for three overlapping ones, and prints how long the status
- * takes to converge after the last report, how many status writes it cost, and the operator's
- * heap. Run it with {@code operator/bench/operator-scale.sh [nodes]}, which also runs it against a
+ * Not a test: a main that runs the real operator on the mock API server with 5000 Nodes (with a
+ * kubelet's status unless {@link #NODES_ENV} says "bare") and 5000 node reports, for one policy
+ * (with whole objects cached, then with the trimmed caches) and for three overlapping ones, and
+ * prints how long the status takes to converge after the last report, how many status writes it
+ * cost, and the operator's heap. Run it with {@code operator/bench/operator-scale.sh [nodes]}, which also runs it against a
  * real kube-apiserver ({@code io.tcptuning.apiserver.RealApiServerScaleBench}).
  */
 public final class OperatorScaleBench {
   /** Where the operator runs and creates its DaemonSets (a real server needs it to exist). */
   public static final String NS = MockApi.NAMESPACE;
+  private static final KubernetesSerialization JSON = new KubernetesSerialization();
 
   /** An API server with this project's CRDs in place, fresh for each run; closing it stops it. */
   public interface ApiServer extends AutoCloseable {
@@ -54,16 +57,32 @@ public final class OperatorScaleBench {
     System.exit(0);
   }
 
-  /** Both scenarios, each on a fresh server from {@code servers}. */
+  /**
+   * The Nodes the bench creates: "kubelet" (the default) carry what a kubelet writes ({@link
+   * KubeletNodes}: 30 images, conditions, addresses, nodeInfo, capacity, annotations,
+   * managedFields), "bare" only a name and labels (the figures before the caches were trimmed).
+   */
+  public static final String NODES_ENV = "TCPTUNE_BENCH_NODES";
+
+  /**
+   * Both scenarios, each on a fresh server from {@code servers}, and the one-policy scenario once
+   * more with the operator caching whole objects ({@link TcpTuningPolicyReconciler#FULL_CACHES_PROPERTY}),
+   * so that the heap with and without trimmed caches can be read side by side.
+   */
   public static void runAll(String where, int n, java.util.function.Supplier<ApiServer> servers) throws Exception {
     System.setProperty("org.slf4j.simpleLogger.log.io.tcptuning", "warn");
-    System.out.printf("%nOperator at scale against %s%n", where);
-    run("one policy", n, List.of(newPolicy("all", 0, null)), servers);
-    run(
-        "three overlapping policies",
+    boolean kubelet = !"bare".equals(System.getenv(NODES_ENV));
+    System.out.printf("%nOperator at scale against %s, %s nodes%n", where, kubelet ? "kubelet-like (" + KubeletNodes.IMAGES + " images, conditions, nodeInfo...)" : "bare (name and labels)");
+    List<TcpTuningPolicy> one = List.of(newPolicy("all", 0, null));
+    long whole = run("one policy, whole objects cached (before)", n, one, servers, kubelet, true);
+    long trimmed = run("one policy, trimmed caches", n, one, servers, kubelet, false);
+    long three = run(
+        "three overlapping policies, trimmed caches",
         n,
         List.of(newPolicy("all", 0, null), newPolicy("zone-a", 5, labels("zone", "a")), newPolicy("web", 10, labels("role", "web"))),
-        servers);
+        servers, kubelet, false);
+    System.out.printf("%noperator heap after GC against %s, %d %s nodes: whole objects cached %d MiB, trimmed caches %d MiB (three policies: %d MiB)%n",
+        where, n, kubelet ? "kubelet-like" : "bare", whole >> 20, trimmed >> 20, three >> 20);
   }
 
   static ApiServer mockApiServer() {
@@ -85,24 +104,47 @@ public final class OperatorScaleBench {
     };
   }
 
-  private static void run(String title, int n, List<TcpTuningPolicy> policies, java.util.function.Supplier<ApiServer> servers) throws Exception {
+  /** Returns the operator's heap after GC. */
+  private static long run(String title, int n, List<TcpTuningPolicy> policies, java.util.function.Supplier<ApiServer> servers, boolean kubelet, boolean wholeCaches)
+      throws Exception {
     ApiServer api = servers.get();
     KubernetesClient client = api.client();
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
+      // The bench keeps names and labels only; each kubelet-like node is built as it is created.
       List<Node> nodes = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         nodes.add(node(String.format("node-%05d", i), "zone", i % 2 == 0 ? "a" : "b", "role", i % 5 == 0 ? "web" : "batch"));
       }
-      parallel(pool, nodes, node -> client.resource(node).create());
+      parallel(pool, nodes, node -> {
+        if (!kubelet) {
+          client.resource(node).create();
+          return;
+        }
+        String[] kv = {"zone", node.getMetadata().getLabels().get("zone"), "role", node.getMetadata().getLabels().get("role")};
+        Node full = KubeletNodes.node(node.getMetadata().getName(), kv);
+        Node created = client.resource(full).create();
+        if (created.getStatus() == null || created.getStatus().getImages().isEmpty()) {
+          // A server that drops the status on create: written as the kubelet does, to the subresource.
+          created.setStatus(full.getStatus());
+          client.resource(created).updateStatus();
+        }
+      });
+      if (kubelet) {
+        var sample = client.nodes().withName(nodes.get(0).getMetadata().getName()).get();
+        System.out.printf("%n(a node as the server returns it: %d bytes of JSON, %d images, %d managedFields entries)",
+            JSON.asJson(sample).length(), sample.getStatus().getImages().size(), sample.getMetadata().getManagedFields().size());
+      }
       System.out.printf("%n== %s, %d nodes ==%n", title, n);
 
       OperatorConfig config = Fixtures.config(NS).withStatusDebounce(OperatorConfig.DEFAULT_STATUS_DEBOUNCE);
       gc();
       long heapBefore = heapUsed();
+      System.setProperty(TcpTuningPolicyReconciler.FULL_CACHES_PROPERTY, Boolean.toString(wholeCaches));
       TcpTuningOperator[] holder = {TcpTuningOperator.create(client, config, new SimpleMeterRegistry(), Clock.systemUTC())};
       TcpTuningOperator op = holder[0];
       op.start();
+      System.clearProperty(TcpTuningPolicyReconciler.FULL_CACHES_PROPERTY);
       for (TcpTuningPolicy p : policies) {
         client.resource(p).create();
       }
@@ -183,6 +225,7 @@ public final class OperatorScaleBench {
       long heapStopped = heapUsed();
       System.out.printf("heap after GC: before operator %d MiB, operator running %d MiB, operator gone %d MiB -> operator ~%d MiB%n",
           heapBefore >> 20, heapRunning >> 20, heapStopped >> 20, (heapRunning - heapStopped) >> 20);
+      return heapRunning - heapStopped;
     } finally {
       pool.shutdownNow();
       api.close();
