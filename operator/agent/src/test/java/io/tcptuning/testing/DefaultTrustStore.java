@@ -1,5 +1,12 @@
 package io.tcptuning.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,6 +16,10 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * The JVM's default trust store ({@code javax.net.ssl.trustStore}) made to vouch for a test server,
@@ -40,6 +51,23 @@ public final class DefaultTrustStore implements AutoCloseable {
   /** The same store as JVM options, for a child process. */
   public List<String> jvmOptions() {
     return List.of("-Djavax.net.ssl.trustStore=" + file, "-Djavax.net.ssl.trustStorePassword=changeit");
+  }
+
+  /**
+   * While this store vouches for the server and {@code config} names another CA: plain fabric8
+   * connects (it trusts the JVM's default store too), and the client {@code ours} builds for the
+   * same configuration fails the TLS handshake.
+   */
+  public void assertOnlyTheConfiguredCaIsTrusted(Config config, Function<Config, KubernetesClient> ours) {
+    try (KubernetesClient plain = new KubernetesClientBuilder().withConfig(config).build()) {
+      assertThat(plain.nodes().list().getItems()).as("fabric8 alone trusts the JVM's default store too").isEmpty();
+    }
+    assertThatThrownBy(() -> {
+      try (KubernetesClient client = ours.apply(config)) {
+        client.nodes().list();
+      }
+    }).isInstanceOf(KubernetesClientException.class)
+        .satisfies(e -> assertThat(Stream.iterate(e, Objects::nonNull, Throwable::getCause)).anyMatch(SSLHandshakeException.class::isInstance));
   }
 
   @Override

@@ -1,13 +1,10 @@
 package io.tcptuning.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.tcptuning.testing.DefaultTrustStore;
 import io.tcptuning.testing.MockApiServer;
 import java.nio.charset.StandardCharsets;
@@ -15,10 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
-import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,15 +42,7 @@ class OperatorClientTrustMockApiTest {
       // The JVM's default trust store vouches for the server; the CA configured is another one.
       Config wrongCa = config(api, other.caPem());
       try (DefaultTrustStore jvm = DefaultTrustStore.trusting(api.caPem(), dir)) {
-        try (KubernetesClient plain = new KubernetesClientBuilder().withConfig(wrongCa).build()) {
-          assertThat(plain.nodes().list().getItems()).as("fabric8 alone trusts the JVM's default store too").isEmpty();
-        }
-        assertThatThrownBy(() -> {
-          try (KubernetesClient operator = OperatorCommand.newClient(wrongCa)) {
-            operator.nodes().list();
-          }
-        }).isInstanceOf(KubernetesClientException.class)
-            .satisfies(e -> assertThat(Stream.iterate(e, Objects::nonNull, Throwable::getCause)).anyMatch(SSLHandshakeException.class::isInstance));
+        jvm.assertOnlyTheConfiguredCaIsTrusted(wrongCa, OperatorCommand::newClient);
 
         assertThat(OperatorCommand.unreachable(wrongCa)).hasValueSatisfying(why -> assertThat(why)
             .startsWith("cannot reach the Kubernetes API server at https://localhost:" + api.port())

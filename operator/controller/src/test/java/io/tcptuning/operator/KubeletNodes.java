@@ -1,5 +1,7 @@
 package io.tcptuning.operator;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.fabric8.kubernetes.api.model.ContainerImage;
 import io.fabric8.kubernetes.api.model.FieldsV1;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
@@ -141,5 +143,21 @@ public final class KubeletNodes {
       b.append(String.format("%016x", x));
     }
     return b.substring(0, 64);
+  }
+
+  /** What the operator's cache must not hold of a Node: spec, status, managedFields, annotations. */
+  public static void assertTrimmed(Node cached) {
+    assertThat(cached.getStatus()).isNull();
+    assertThat(cached.getSpec()).isNull();
+    assertThat(cached.getMetadata().getManagedFields()).isNullOrEmpty();
+    assertThat(cached.getMetadata().getAnnotations()).isNullOrEmpty();
+  }
+
+  /** A Node as the operator caches it: trimmed, with the server's labels, uid and creation time. */
+  public static void assertTrimmedCopyOf(Node cached, Node onServer) {
+    assertTrimmed(cached);
+    assertThat(cached.getMetadata().getLabels()).isEqualTo(onServer.getMetadata().getLabels());
+    assertThat(cached.getMetadata().getUid()).isEqualTo(onServer.getMetadata().getUid());
+    assertThat(cached.getMetadata().getCreationTimestamp()).isEqualTo(onServer.getMetadata().getCreationTimestamp());
   }
 }

@@ -37,10 +37,7 @@ class SlimItemStoreTest {
     store.put(store.getKey(full), full);
 
     Node cached = store.get("w1");
-    assertThat(cached.getStatus()).isNull();
-    assertThat(cached.getSpec()).isNull();
-    assertThat(cached.getMetadata().getManagedFields()).isNullOrEmpty();
-    assertThat(cached.getMetadata().getAnnotations()).isNullOrEmpty();
+    KubeletNodes.assertTrimmed(cached);
     assertThat(cached.getMetadata().getName()).isEqualTo("w1");
     assertThat(cached.getMetadata().getUid()).isEqualTo("uid-w1");
     assertThat(cached.getMetadata().getResourceVersion()).isEqualTo("7");
