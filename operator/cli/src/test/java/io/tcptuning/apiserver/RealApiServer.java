@@ -5,7 +5,9 @@ import io.tcptuning.testing.ProjectPaths;
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubeapitest.cert.CertManager;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -363,6 +365,34 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
   /** The CA file a client must trust: the API server's self-signed certificate. */
   public Path caFile() {
     return Path.of(new CertManager(dir.toString()).getAPIServerCertPath());
+  }
+
+  /**
+   * The env a process in a pod finds this server by, as fabric8 reads it: service host and port,
+   * a token file, the CA; no kubeconfig.
+   */
+  public Map<String, String> podEnvironment(Path tokenFile) {
+    return Map.of(
+        "KUBERNETES_SERVICE_HOST", "127.0.0.1",
+        "KUBERNETES_SERVICE_PORT", Integer.toString(apiServerPort()),
+        "KUBERNETES_AUTH_SERVICEACCOUNT_TOKEN", tokenFile.toString(),
+        "KUBERNETES_CERTS_CA_FILE", caFile().toString(),
+        "KUBECONFIG", dir.resolve("no-kubeconfig").toString());
+  }
+
+  /**
+   * A token for {@code serviceAccount} from the TokenRequest API, bound to {@code pod} when given
+   * (so that it carries the pod's node name, as a kubelet's projected token does), in a file of
+   * this server's directory as a pod's projected volume has it.
+   */
+  public Path serviceAccountToken(String namespace, String serviceAccount, Pod pod) {
+    var spec = new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L);
+    if (pod != null) {
+      spec.withNewBoundObjectRef().withApiVersion("v1").withKind("Pod").withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid())
+          .endBoundObjectRef();
+    }
+    var request = client.serviceAccounts().inNamespace(namespace).withName(serviceAccount).tokenRequest(spec.endSpec().build());
+    return tempFile("token-" + serviceAccount, request.getStatus().getToken());
   }
 
   /** A client with the admin's identity (a client certificate in group system:masters). */

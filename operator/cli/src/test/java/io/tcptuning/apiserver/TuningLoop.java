@@ -19,7 +19,6 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -150,8 +149,8 @@ final class TuningLoop implements AutoCloseable {
     env.put("POD_NAMESPACE", NS); // downward API
     env.put("TCPTUNE_METRICS_PORT", Integer.toString(freePort()));
     env.putAll(operatorEnvOverrides);
-    Path token = writeToken("operator", deployment.getSpec().getTemplate().getSpec().getServiceAccountName(), null);
-    env.putAll(apiEnvironment(token));
+    Path token = api.serviceAccountToken(NS, deployment.getSpec().getTemplate().getSpec().getServiceAccountName(), null);
+    env.putAll(api.podEnvironment(token));
     List<String> args = container.getArgs();
     Path log = dir.resolve("operator.log");
     startOperatorProcess(env, args, log);
@@ -218,7 +217,7 @@ final class TuningLoop implements AutoCloseable {
         .withNewMetadata().withName(node.podName).withLabels(ds.getSpec().getTemplate().getMetadata().getLabels()).endMetadata()
         .withNewSpec().withNodeName(node.name).withServiceAccountName(podSpec.getServiceAccountName())
         .addNewContainer().withName(container.getName()).withImage(container.getImage()).endContainer().endSpec().build()).create();
-    Path token = writeToken(node.podName, podSpec.getServiceAccountName(), pod);
+    Path token = api.serviceAccountToken(NS, podSpec.getServiceAccountName(), pod);
 
     Map<String, String> env = plainEnv(container.getEnv());
     assertThat(container.getEnv()).as("NODE_NAME comes from the downward API")
@@ -231,7 +230,7 @@ final class TuningLoop implements AutoCloseable {
     node.agentPort = freePort();
     env.put(AgentContract.PORT, Integer.toString(node.agentPort));
     env.put(AgentContract.STATE_DIR, node.stateDir.toString());
-    env.putAll(apiEnvironment(token));
+    env.putAll(api.podEnvironment(token));
 
     node.agentLog = dir.resolve("agent-" + node.podName + ".log");
     List<String> cmd = javaCommand(container.getArgs());
@@ -306,27 +305,6 @@ final class TuningLoop implements AutoCloseable {
   }
 
   // ---- plumbing ------------------------------------------------------------------------------
-
-  /** The env a process finds the API server by, as fabric8 reads it in a pod: service host and port, token file, CA; no kubeconfig. */
-  private Map<String, String> apiEnvironment(Path tokenFile) {
-    return Map.of(
-        "KUBERNETES_SERVICE_HOST", "127.0.0.1",
-        "KUBERNETES_SERVICE_PORT", Integer.toString(api.apiServerPort()),
-        "KUBERNETES_AUTH_SERVICEACCOUNT_TOKEN", tokenFile.toString(),
-        "KUBERNETES_CERTS_CA_FILE", api.caFile().toString(),
-        "KUBECONFIG", dir.resolve("no-kubeconfig").toString());
-  }
-
-  /** A bound token for {@code serviceAccount} (bound to {@code pod} when given), in a file as a pod's projected volume has it. */
-  private Path writeToken(String name, String serviceAccount, Pod pod) throws IOException {
-    var spec = new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L);
-    if (pod != null) {
-      spec.withNewBoundObjectRef().withApiVersion("v1").withKind("Pod").withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid())
-          .endBoundObjectRef();
-    }
-    var request = api.client().serviceAccounts().inNamespace(NS).withName(serviceAccount).tokenRequest(spec.endSpec().build());
-    return Files.writeString(dir.resolve("token-" + name), request.getStatus().getToken());
-  }
 
   /** The env vars with a plain value; those from the downward API (valueFrom) are the caller's to fill. */
   private static Map<String, String> plainEnv(List<EnvVar> env) {

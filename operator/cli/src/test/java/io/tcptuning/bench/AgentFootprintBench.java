@@ -10,7 +10,6 @@ import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.node.ProcFiles;
 import io.tcptuning.operator.AgentDaemonSetFactory;
 import io.tcptuning.packaging.AgentAotTraining;
-import io.tcptuning.testing.MockApiServer;
 import io.tcptuning.testing.TestNamespace;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +20,9 @@ import java.util.Map;
 
 /**
  * Agent footprint (issue "Performance"): runs the real {@code tcptune.jar agent} process against
- * the mock API server (over TLS with a token file and the CA, found as a pod finds it), tuning a namespace of its own, and prints for each JVM flag set the time
+ * an API server (over TLS with a token file and the CA, found as a pod finds it: fabric8's mock,
+ * or a real kube-apiserver with {@code TCPTUNE_BENCH_API=kube-apiserver}, see {@link AgentBenchApi}),
+ * tuning a namespace of its own, and prints for each JVM flag set the time
  * to its first node report, its RSS and its idle CPU at the default 15 s census interval, beside
  * the targets (RSS <= 80 MiB, CPU <= 5 millicores, first report <= 2 s) as ratios.
  *
@@ -41,7 +42,7 @@ import java.util.Map;
  * </pre>
  */
 public final class AgentFootprintBench {
-  static final String NODE = "bench-node";
+  static final String NODE = AgentBenchApi.NODE;
   /** With fabric8, Jackson and micrometer in the agent (the hand-written stack's target was 64 MiB). */
   static final double TARGET_RSS_MIB = 80;
 
@@ -71,12 +72,11 @@ public final class AgentFootprintBench {
     Files.delete(imageAot);
     List<String> rows = new ArrayList<>();
     // Over TLS with a token file, as in a pod: the TLS stack is part of what the agent costs.
-    Path token = Files.createTempFile("tcptune-bench", ".token");
-    Files.writeString(token, "bench-token");
-    try (MockApiServer api = new MockApiServer(true); KubernetesClient client = api.newClient();
-        TestNamespace ns = TestNamespace.create("bench-agent")) {
+    String apiDescription;
+    try (AgentBenchApi api = AgentBenchApi.fromEnvironment(); TestNamespace ns = TestNamespace.create("bench-agent")) {
       AgentFootprintBench.api = api;
-      apiEnvironment = api.podEnvironment(token);
+      apiDescription = api.describe();
+      KubernetesClient client = api.client();
       client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).withLabels(Map.of("tcptuning.io/profile", "high-churn")).endMetadata().build()).create();
       TcpTuningPolicy policy = Serialization.unmarshal(Files.readString(ProjectPaths.resolve("deploy/examples/high-churn-clients.yaml")), TcpTuningPolicy.class);
       client.resource(policy).create();
@@ -120,10 +120,9 @@ public final class AgentFootprintBench {
     } finally {
       Files.deleteIfExists(aot);
       Files.deleteIfExists(imageAot);
-      Files.deleteIfExists(token);
     }
-    System.out.printf("%nAgent footprint, %d s idle window at the default 15 s census interval, median of %s round(s) (targets: RSS %.0f MiB, 5 millicores, first report 2000 ms)%n",
-        window, System.getenv().getOrDefault("TCPTUNE_BENCH_ROUNDS", "1"), TARGET_RSS_MIB);
+    System.out.printf("%nAgent footprint against the %s, %d s idle window at the default 15 s census interval, median of %s round(s) (targets: RSS %.0f MiB, 5 millicores, first report 2000 ms)%n",
+        apiDescription, window, System.getenv().getOrDefault("TCPTUNE_BENCH_ROUNDS", "1"), TARGET_RSS_MIB);
     // Other processes on the machine slow the start-up: say how busy it was (1, 5, 15 min).
     System.out.printf("load average at start %s, at end %s%n", loadStart, loadAverage());
     System.out.printf("%-72s %8s %8s %10s %10s %10s %12s %10s   %s%n", "JVM flags", "1st rpt", "CPU ms", "RSS MiB", "peak MiB", "mCPU", "RSS/target", "CPU/target",
@@ -174,9 +173,8 @@ public final class AgentFootprintBench {
 
   record Result(long firstReportMs, long firstReportCpuMs, double rssMiB, double hwmMiB, double millicores) {}
 
-  /** Where the agents find the API server: service host and port, its CA and a token file. */
-  static Map<String, String> apiEnvironment;
-  static MockApiServer api;
+  /** The API server the agents run against. */
+  static AgentBenchApi api;
 
   static Result run(String java, List<String> flags, Path jar, TestNamespace ns, KubernetesClient client,
       TcpTuningPolicy policy, int windowSeconds) throws Exception {
@@ -207,28 +205,26 @@ public final class AgentFootprintBench {
     String log = System.getenv("TCPTUNE_BENCH_LOG");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(log == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.appendTo(new java.io.File(log)));
-    pb.environment().putAll(apiEnvironment);
+    pb.environment().putAll(api.agentEnvironment());
     pb.environment().putAll(env);
     pb.environment().putAll(Map.of(
         "NODE_NAME", NODE, "TCPTUNE_POLICY_NAME", policy.getMetadata().getName(),
         "TCPTUNE_POLICY_SPEC", AgentDaemonSetFactory.agentSpecJson(policy.getSpec()), "TCPTUNE_STATE_DIR", state.toString(),
         "TCPTUNE_AGENT_PORT", Integer.toString(port), "TCPTUNE_NETNS", ns.path().toString()));
     pb.environment().putAll(envOverrides);
-    api.takeRequests();
+    api.forgetReports();
     long t0 = System.nanoTime();
     Process p = pb.start();
     try {
-      // The first report is the agent's first status write reaching the API server, read from
-      // the mock's own record every 10 ms: polling the API server would take CPU from the agent.
+      // The first report is the agent's first status write reaching the API server, looked for
+      // every 10 ms in what the bench's side already saw (the mock's record, a watch): polling
+      // the API server would take CPU from the agent.
       long firstReport = -1;
       long firstReportCpuMs = -1; // the agent's own CPU time by then: what a cache saves, whatever else the machine runs
       while (firstReport < 0 && System.nanoTime() - t0 < 60_000_000_000L) {
-        for (var r : api.takeRequests()) {
-          if (r.getMethod().equals("PUT") && r.getPath().endsWith("/tcptuningnodestates/" + NODE + "/status")) {
-            firstReport = (System.nanoTime() - t0) / 1_000_000;
-            firstReportCpuMs = cpuTicks(p.pid()) * 10;
-            break;
-          }
+        if (api.reported()) {
+          firstReport = (System.nanoTime() - t0) / 1_000_000;
+          firstReportCpuMs = cpuTicks(p.pid()) * 10;
         }
         Thread.sleep(10);
       }

@@ -12,7 +12,6 @@ import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
 import io.tcptuning.node.netns.NetnsScanner;
 import io.tcptuning.policy.PolicyReader;
-import io.tcptuning.testing.MockApiServer;
 import io.tcptuning.testing.ProjectPaths;
 import io.tcptuning.testing.TestNamespace;
 import io.tcptuning.testing.TestPod;
@@ -54,15 +53,14 @@ public final class AgentPodsFootprintBench {
       System.exit(1);
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Path token = Files.createTempFile("tcptune-bench", ".token");
-    Files.writeString(token, "bench-token");
     List<TestPod> pods = new ArrayList<>();
     List<String> rows = new ArrayList<>();
     String scanLine;
-    try (MockApiServer api = new MockApiServer(true); KubernetesClient client = api.newClient();
-        TestNamespace ns = TestNamespace.create("bench-podnode")) {
+    // The mock only: its pods are bare objects (no containers, no service account), which a real
+    // API server would refuse.
+    try (AgentBenchApi api = new AgentBenchApi.Mock(); TestNamespace ns = TestNamespace.create("bench-podnode")) {
       AgentFootprintBench.api = api;
-      AgentFootprintBench.apiEnvironment = api.podEnvironment(token);
+      KubernetesClient client = api.client();
       client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).withLabels(Map.of("tcptuning.io/profile", "high-churn")).endMetadata().build()).create();
       TcpTuningPolicy policy = Serialization.unmarshal(Files.readString(ProjectPaths.resolve("deploy/examples/high-churn-clients.yaml")), TcpTuningPolicy.class);
       client.resource(policy).create();
@@ -95,7 +93,6 @@ public final class AgentPodsFootprintBench {
       for (TestPod p : pods) {
         p.close();
       }
-      Files.deleteIfExists(token);
     }
     System.out.printf("%nAgent with %d pod namespaces, %d s idle window at the default 15 s census interval (target: 10 millicores)%n", podCount, window);
     System.out.printf("%-22s %8s %10s %10s %12s %11s %10s%n", "policy", "1st rpt", "RSS MiB", "mCPU", "CPU/target", "namespaces", "tuned");
