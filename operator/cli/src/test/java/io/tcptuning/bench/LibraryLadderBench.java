@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -136,7 +137,15 @@ public final class LibraryLadderBench {
         }
         return out.toString();
       });
-      String failed = ready.get(60, TimeUnit.SECONDS);
+      String failed;
+      try {
+        failed = ready.get(60, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        // Not there in a minute: a rung that failed while a client's non-daemon thread keeps
+        // its process alive, or a hung call. Ended, it says what it printed.
+        p.destroy();
+        failed = "(not ready after 60 s)\n" + ready.get(10, TimeUnit.SECONDS);
+      }
       if (failed != null) {
         throw new IllegalStateException("rung " + rung + " (" + RUNGS.get(rung) + ") failed:\n" + failed);
       }
