@@ -70,9 +70,7 @@ class LeastPrivilegeApiServerTest {
 
   @BeforeAll
   static void install() {
-    API.kubectl("apply", "-f", ProjectPaths.deploy().toString()).assertSuccess();
-    API.kubectl("wait", "--for=condition=Established", "--timeout=30s", "crd/tcptuningpolicies.tcptuning.io", "crd/tcptuningnodestates.tcptuning.io")
-        .assertSuccess();
+    API.installDeploy();
     for (String node : List.of("worker-1", "worker-2")) {
       node(node, "high-churn");
     }

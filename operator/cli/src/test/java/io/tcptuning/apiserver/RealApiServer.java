@@ -395,6 +395,13 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
     return tempFile("token-" + serviceAccount, request.getStatus().getToken());
   }
 
+  /** Applies {@code deploy/} as a user would ({@code kubectl apply -f}), and waits for its CRDs to be served. */
+  public void installDeploy() {
+    kubectl("apply", "-f", ProjectPaths.deploy().toString()).assertSuccess();
+    kubectl("wait", "--for=condition=Established", "--timeout=30s", "crd/tcptuningpolicies.tcptuning.io", "crd/tcptuningnodestates.tcptuning.io")
+        .assertSuccess();
+  }
+
   /** A client with the admin's identity (a client certificate in group system:masters). */
   public KubernetesClient client() {
     return client;

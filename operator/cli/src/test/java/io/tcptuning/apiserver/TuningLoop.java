@@ -10,7 +10,6 @@ import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.config.AgentContract;
 import io.tcptuning.domain.Sysctl;
 import io.tcptuning.operator.AgentDaemonSetFactory;
-import io.tcptuning.testing.ProjectPaths;
 import io.tcptuning.testing.TestNamespace;
 
 import io.fabric8.kubernetes.api.model.Container;
@@ -111,9 +110,7 @@ final class TuningLoop implements AutoCloseable {
 
   /** Applies deploy/ as a user would, and waits for the CRDs. */
   void install() {
-    api.kubectl("apply", "-f", ProjectPaths.deploy().toString()).assertSuccess();
-    api.kubectl("wait", "--for=condition=Established", "--timeout=30s", "crd/tcptuningpolicies.tcptuning.io", "crd/tcptuningnodestates.tcptuning.io")
-        .assertSuccess();
+    api.installDeploy();
   }
 
   /** A Node object with labels and a network namespace of its own (given {@code initial} sysctls). */

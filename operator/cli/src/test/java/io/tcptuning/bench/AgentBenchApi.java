@@ -1,17 +1,20 @@
 package io.tcptuning.bench;
 
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
+import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.apiserver.RealApiServer;
 import io.tcptuning.operator.OperatorConfig;
 import io.tcptuning.testing.MockApiServer;
 import io.tcptuning.testing.ProjectPaths;
 
+import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -51,6 +54,18 @@ interface AgentBenchApi extends AutoCloseable {
 
   /** The env the agent finds the server by, as in a pod. */
   Map<String, String> agentEnvironment();
+
+  /**
+   * Creates {@link #NODE}, labelled for {@code deploy/examples/high-churn-clients.yaml}, and that
+   * policy, which the agents of the benches run for; returns the policy.
+   */
+  default TcpTuningPolicy createNodeAndPolicy() throws Exception {
+    client().nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).withLabels(Map.of("tcptuning.io/profile", "high-churn"))
+        .endMetadata().build()).create();
+    TcpTuningPolicy policy = Serialization.unmarshal(Files.readString(ProjectPaths.resolve("deploy/examples/high-churn-clients.yaml")),
+        TcpTuningPolicy.class);
+    return client().resource(policy).create();
+  }
 
   /** Forgets the reports seen so far (before an agent starts). */
   void forgetReports() throws Exception;
@@ -119,9 +134,7 @@ interface AgentBenchApi extends AutoCloseable {
     KubeApiServer() throws Exception {
       server.start();
       try {
-        server.kubectl("apply", "-f", ProjectPaths.deploy().toString()).assertSuccess();
-        server.kubectl("wait", "--for=condition=Established", "--timeout=30s", "crd/tcptuningpolicies.tcptuning.io",
-            "crd/tcptuningnodestates.tcptuning.io").assertSuccess();
+        server.installDeploy();
         // The agent's identity as the kubelet gives it: its service account's token, bound to a
         // Pod on its node (the admission policy lets it write only that node's state).
         String ns = OperatorConfig.DEFAULT_NAMESPACE;

@@ -1,10 +1,7 @@
 package io.tcptuning.bench;
 
-import io.tcptuning.testing.ProjectPaths;
 
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.node.ProcFiles;
@@ -74,17 +71,13 @@ public final class AgentFootprintBench {
     // Over TLS with a token file, as in a pod: the TLS stack is part of what the agent costs.
     String apiDescription;
     try (AgentBenchApi api = AgentBenchApi.fromEnvironment(); TestNamespace ns = TestNamespace.create("bench-agent")) {
-      AgentFootprintBench.api = api;
       apiDescription = api.describe();
-      KubernetesClient client = api.client();
-      client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).withLabels(Map.of("tcptuning.io/profile", "high-churn")).endMetadata().build()).create();
-      TcpTuningPolicy policy = Serialization.unmarshal(Files.readString(ProjectPaths.resolve("deploy/examples/high-churn-clients.yaml")), TcpTuningPolicy.class);
-      client.resource(policy).create();
+      TcpTuningPolicy policy = api.createNodeAndPolicy();
       // A training run records the AOT cache (JEP 483/514) that the last flag set uses: a
       // faster start for more resident memory (an AOT cache needs class sharing on).
       List<String> training = new ArrayList<>(agentFlagsWithSharing());
       training.add("-XX:AOTCacheOutput=" + aot);
-      run(java, training, jar, ns, client, policy, 5);
+      run(java, training, jar, ns, api, policy, 5);
       if (Files.exists(aot)) {
         List<String> withAot = new ArrayList<>(agentFlagsWithSharing());
         withAot.add("-XX:AOTCache=" + aot);
@@ -104,7 +97,7 @@ public final class AgentFootprintBench {
       Map<String, List<Result>> results = new java.util.LinkedHashMap<>();
       for (int round = 0; round < rounds; round++) {
         for (var e : flagSets.entrySet()) {
-          results.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(run(java, e.getValue(), jar, ns, client, policy, window));
+          results.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(run(java, e.getValue(), jar, ns, api, policy, window));
         }
       }
       for (var e : results.entrySet()) {
@@ -173,17 +166,15 @@ public final class AgentFootprintBench {
 
   record Result(long firstReportMs, long firstReportCpuMs, double rssMiB, double hwmMiB, double millicores) {}
 
-  /** The API server the agents run against. */
-  static AgentBenchApi api;
-
-  static Result run(String java, List<String> flags, Path jar, TestNamespace ns, KubernetesClient client,
+  static Result run(String java, List<String> flags, Path jar, TestNamespace ns, AgentBenchApi api,
       TcpTuningPolicy policy, int windowSeconds) throws Exception {
-    return run(java, flags, jar, ns, client, policy, windowSeconds, Map.of());
+    return run(java, flags, jar, ns, api, policy, windowSeconds, Map.of());
   }
 
   /** As above, with variables that override the agent's environment (another TCPTUNE_POLICY_SPEC, say). */
-  static Result run(String java, List<String> flags, Path jar, TestNamespace ns, KubernetesClient client,
+  static Result run(String java, List<String> flags, Path jar, TestNamespace ns, AgentBenchApi api,
       TcpTuningPolicy policy, int windowSeconds, Map<String, String> envOverrides) throws Exception {
+    KubernetesClient client = api.client();
     client.resources(TcpTuningNodeState.class).withName(NODE).delete();
     while (client.resources(TcpTuningNodeState.class).withName(NODE).get() != null) {
       Thread.sleep(20);

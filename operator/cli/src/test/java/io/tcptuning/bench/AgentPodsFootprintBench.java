@@ -1,18 +1,15 @@
 package io.tcptuning.bench;
 
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeStateStatus;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicySpec;
 import io.tcptuning.node.netns.NetnsScanner;
 import io.tcptuning.policy.PolicyReader;
-import io.tcptuning.testing.ProjectPaths;
 import io.tcptuning.testing.TestNamespace;
 import io.tcptuning.testing.TestPod;
 import java.nio.file.Files;
@@ -59,11 +56,8 @@ public final class AgentPodsFootprintBench {
     // The mock only: its pods are bare objects (no containers, no service account), which a real
     // API server would refuse.
     try (AgentBenchApi api = new AgentBenchApi.Mock(); TestNamespace ns = TestNamespace.create("bench-podnode")) {
-      AgentFootprintBench.api = api;
       KubernetesClient client = api.client();
-      client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).withLabels(Map.of("tcptuning.io/profile", "high-churn")).endMetadata().build()).create();
-      TcpTuningPolicy policy = Serialization.unmarshal(Files.readString(ProjectPaths.resolve("deploy/examples/high-churn-clients.yaml")), TcpTuningPolicy.class);
-      client.resource(policy).create();
+      TcpTuningPolicy policy = api.createNodeAndPolicy();
       long t0 = System.nanoTime();
       for (int i = 0; i < podCount; i++) {
         Pod p = client.pods().inNamespace("bench").resource(new PodBuilder().withNewMetadata().withName("client-" + i).withNamespace("bench")
@@ -83,7 +77,7 @@ public final class AgentPodsFootprintBench {
         if (extra != null && !extra.isBlank()) {
           flags.addAll(List.of(extra.strip().split("\\s+")));
         }
-        AgentFootprintBench.Result r = AgentFootprintBench.run(java, flags, jar, ns, client, policy, window,
+        AgentFootprintBench.Result r = AgentFootprintBench.run(java, flags, jar, ns, api, policy, window,
             Map.of("TCPTUNE_POLICY_SPEC", spec));
         TcpTuningNodeStateStatus s = client.resources(TcpTuningNodeState.class).withName(NODE).get().getStatus();
         rows.add("%-22s %8d %10.1f %10.2f %12.2f %11s %10s".formatted(run.getKey(), r.firstReportMs(), r.rssMiB(), r.millicores(),

@@ -1,8 +1,6 @@
 package io.tcptuning.bench;
 
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.tcptuning.agent.AgentMetrics;
 import io.tcptuning.agent.NodeStateReporter;
 import io.tcptuning.agent.views.PodView;
@@ -17,7 +15,6 @@ import io.tcptuning.node.census.CensusReport;
 import io.tcptuning.node.census.TimeWaitCensus;
 import io.tcptuning.operator.AgentDaemonSetFactory;
 import io.tcptuning.policy.PolicyReader;
-import io.tcptuning.testing.ProjectPaths;
 import io.tcptuning.testing.TestNamespace;
 import java.io.BufferedReader;
 import java.io.FileInputStream;
@@ -78,12 +75,8 @@ public final class LibraryLadderBench {
     String loadStart = AgentFootprintBench.loadAverage();
     Map<String, List<double[]>> results = new LinkedHashMap<>(); // name -> [rss MiB, anon MiB, classes]
     try (AgentBenchApi api = new AgentBenchApi.Mock(); TestNamespace ns = TestNamespace.create("bench-ladder")) {
-      AgentFootprintBench.api = api;
       KubernetesClient client = api.client();
-      client.nodes().resource(new NodeBuilder().withNewMetadata().withName(AgentBenchApi.NODE)
-          .withLabels(Map.of("tcptuning.io/profile", "high-churn")).endMetadata().build()).create();
-      TcpTuningPolicy policy = Serialization.unmarshal(Files.readString(ProjectPaths.resolve("deploy/examples/high-churn-clients.yaml")), TcpTuningPolicy.class);
-      client.resource(policy).create();
+      TcpTuningPolicy policy = api.createNodeAndPolicy();
       Map<String, String> env = new LinkedHashMap<>(api.agentEnvironment());
       env.put("NODE_NAME", AgentBenchApi.NODE);
       env.put("TCPTUNE_POLICY_NAME", policy.getMetadata().getName());
@@ -94,7 +87,7 @@ public final class LibraryLadderBench {
           results.computeIfAbsent(RUNGS.get(rung), k -> new ArrayList<>()).add(climb(java, jar, testClasses, rung, env));
         }
         // The peer: the real agent, tuning a namespace, as the footprint bench runs it.
-        AgentFootprintBench.Result agent = AgentFootprintBench.run(java, AgentFootprintBench.agentFlags(), jar, ns, client, policy, 10);
+        AgentFootprintBench.Result agent = AgentFootprintBench.run(java, AgentFootprintBench.agentFlags(), jar, ns, api, policy, 10);
         results.computeIfAbsent("the agent (tcptune agent, the same flags)", k -> new ArrayList<>())
             .add(new double[] {agent.rssMiB(), Double.NaN, Double.NaN});
       }
@@ -241,7 +234,11 @@ public final class LibraryLadderBench {
       return status;
     }
 
-    /** A TLS context that trusts the cluster CA alone, as the agent's client does. */
+    /**
+     * A TLS context that trusts the cluster CA alone, as the agent's client does ({@code
+     * ClusterCaTrust}, not called here: it reads the CA with fabric8's classes, which the rungs
+     * below fabric8's must not load).
+     */
     private static SSLContext clusterTls() throws Exception {
       KeyStore trusted = KeyStore.getInstance("PKCS12");
       trusted.load(null, null);
