@@ -192,10 +192,11 @@ public final class AgentFootprintBench {
       }
     }
     cmd.addAll(List.of("-jar", jar.toString(), "agent"));
-    // TCPTUNE_BENCH_LOG=file keeps the agents' output (appended), e.g. to see where start-up time goes.
+    // TCPTUNE_BENCH_LOG=file keeps the agents' output (appended), e.g. to see where start-up time goes;
+    // else to a file of this run's, shown if the agent exits.
     String log = System.getenv("TCPTUNE_BENCH_LOG");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(log == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.appendTo(new java.io.File(log)));
+    Path output = log != null ? Path.of(log) : Files.createTempFile("tcptune-bench-agent", ".out");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
     pb.environment().putAll(api.agentEnvironment());
     pb.environment().putAll(env);
     pb.environment().putAll(Map.of(
@@ -212,7 +213,7 @@ public final class AgentFootprintBench {
       // the API server would take CPU from the agent.
       long firstReport = -1;
       long firstReportCpuMs = -1; // the agent's own CPU time by then: what a cache saves, whatever else the machine runs
-      while (firstReport < 0 && System.nanoTime() - t0 < 60_000_000_000L) {
+      while (firstReport < 0 && p.isAlive() && System.nanoTime() - t0 < 60_000_000_000L) {
         if (api.reported()) {
           firstReport = (System.nanoTime() - t0) / 1_000_000;
           firstReportCpuMs = cpuTicks(p.pid()) * 10;
@@ -221,11 +222,14 @@ public final class AgentFootprintBench {
       }
       // Prometheus scrapes /metrics all along: a steady agent is a scraped one (the scrape's
       // classes, buffers and CPU are part of what it costs).
+      requireAlive(p, output, "before its first report");
       Scraper scraper = Scraper.start(port);
       Thread.sleep(5_000); // let start-up settle before measuring idle
+      requireAlive(p, output, "after its first report");
       long ticks0 = cpuTicks(p.pid());
       long w0 = System.nanoTime();
       Thread.sleep(windowSeconds * 1000L);
+      requireAlive(p, output, "in the idle window");
       long ticks1 = cpuTicks(p.pid());
       scraper.stop();
       double seconds = (System.nanoTime() - w0) / 1e9;
@@ -245,9 +249,21 @@ public final class AgentFootprintBench {
     } finally {
       p.destroy();
       p.waitFor();
+      if (log == null) {
+        Files.delete(output);
+      }
       try (var files = Files.walk(state)) { // the agent's journal of this run, in the bench's own namespace
         files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
+    }
+  }
+
+  /** Fails, with the end of the agent's output, when the agent is no longer running. */
+  static void requireAlive(Process agent, Path output, String when) throws java.io.IOException {
+    if (!agent.isAlive()) {
+      List<String> lines = Files.readAllLines(output);
+      throw new IllegalStateException("the agent exited " + when + " with status " + agent.exitValue() + "; the end of its output ("
+          + output + "):\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
     }
   }
 
@@ -256,7 +272,8 @@ public final class AgentFootprintBench {
    * Prometheus interval; 0 = never), the first at once, as Prometheus would from another host.
    */
   static final class Scraper {
-    private final java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    private final java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("scraper").factory()); // never what keeps a failed bench from exiting
     private final java.util.concurrent.atomic.AtomicInteger scrapes = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -291,8 +308,12 @@ public final class AgentFootprintBench {
       return failures.get();
     }
 
-    void stop() {
-      timer.shutdownNow();
+    /** Stops scraping; a scrape under way is let finish (interrupted, it would count as failed). */
+    void stop() throws InterruptedException {
+      timer.shutdown();
+      if (!timer.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+        timer.shutdownNow();
+      }
     }
   }
 
