@@ -220,18 +220,24 @@ public final class AgentFootprintBench {
         }
         Thread.sleep(10);
       }
+      requireAlive(p, output, "before its first report");
       // Prometheus scrapes /metrics all along: a steady agent is a scraped one (the scrape's
       // classes, buffers and CPU are part of what it costs).
-      requireAlive(p, output, "before its first report");
       Scraper scraper = Scraper.start(port);
-      Thread.sleep(5_000); // let start-up settle before measuring idle
-      requireAlive(p, output, "after its first report");
-      long ticks0 = cpuTicks(p.pid());
-      long w0 = System.nanoTime();
-      Thread.sleep(windowSeconds * 1000L);
-      requireAlive(p, output, "in the idle window");
-      long ticks1 = cpuTicks(p.pid());
-      scraper.stop();
+      long ticks0;
+      long ticks1;
+      long w0;
+      try {
+        Thread.sleep(5_000); // let start-up settle before measuring idle
+        requireAlive(p, output, "after its first report");
+        ticks0 = cpuTicks(p.pid());
+        w0 = System.nanoTime();
+        Thread.sleep(windowSeconds * 1000L);
+        requireAlive(p, output, "in the idle window");
+        ticks1 = cpuTicks(p.pid());
+      } finally {
+        scraper.stop();
+      }
       double seconds = (System.nanoTime() - w0) / 1e9;
       double millicores = (ticks1 - ticks0) / 100.0 / seconds * 1000;
       // TCPTUNE_BENCH_INSPECT="shell command": run with $PID set to the agent's pid, e.g. jcmd $PID VM.native_memory summary.
