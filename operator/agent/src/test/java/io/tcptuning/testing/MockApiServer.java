@@ -88,9 +88,7 @@ public final class MockApiServer implements AutoCloseable {
    * host and port, the service-account token file and the CA. No kubeconfig is consulted.
    */
   public java.util.Map<String, String> podEnvironment(Path tokenFile) {
-    return java.util.Map.of("KUBERNETES_SERVICE_HOST", "localhost", "KUBERNETES_SERVICE_PORT", Integer.toString(port),
-        "KUBERNETES_AUTH_SERVICEACCOUNT_TOKEN", tokenFile.toString(), "KUBERNETES_CERTS_CA_FILE", caPem().toString(),
-        "KUBECONFIG", tokenFile.resolveSibling("no-kubeconfig").toString());
+    return PodEnvironment.of("localhost", port, tokenFile, caPem());
   }
 
   /** Every request received so far, oldest first, taken off the server's record. */

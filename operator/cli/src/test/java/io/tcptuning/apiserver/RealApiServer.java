@@ -1,5 +1,6 @@
 package io.tcptuning.apiserver;
 
+import io.tcptuning.testing.PodEnvironment;
 import io.tcptuning.testing.ProjectPaths;
 
 import io.fabric8.kubeapitest.KubeAPIServer;
@@ -367,17 +368,9 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
     return Path.of(new CertManager(dir.toString()).getAPIServerCertPath());
   }
 
-  /**
-   * The env a process in a pod finds this server by, as fabric8 reads it: service host and port,
-   * a token file, the CA; no kubeconfig.
-   */
+  /** The env a process in a pod finds this server by ({@link PodEnvironment}), with a token file of {@link #serviceAccountToken}. */
   public Map<String, String> podEnvironment(Path tokenFile) {
-    return Map.of(
-        "KUBERNETES_SERVICE_HOST", "127.0.0.1",
-        "KUBERNETES_SERVICE_PORT", Integer.toString(apiServerPort()),
-        "KUBERNETES_AUTH_SERVICEACCOUNT_TOKEN", tokenFile.toString(),
-        "KUBERNETES_CERTS_CA_FILE", caFile().toString(),
-        "KUBECONFIG", dir.resolve("no-kubeconfig").toString());
+    return PodEnvironment.of("127.0.0.1", apiServerPort(), tokenFile, caFile());
   }
 
   /**

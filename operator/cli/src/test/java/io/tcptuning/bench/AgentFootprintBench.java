@@ -1,6 +1,5 @@
 package io.tcptuning.bench;
 
-
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.tcptuning.api.v1alpha1.TcpTuningNodeState;
 import io.tcptuning.api.v1alpha1.TcpTuningPolicy;
